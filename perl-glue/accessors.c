@@ -1,0 +1,162 @@
+/*
+ * accessors.c: Perl's macro accessors, wrapped as functions for Rust.
+ *
+ * These are on the slow path only (frame naming, file look-ups, the
+ * profile writer).  None of them allocates: naming a sub goes through
+ * CvNAME_HEK/GvNAME/HvNAME, never through CvGV of a lexically named sub,
+ * which would create a GV.
+ */
+#include "glue.h"
+
+void *memprof_curcop(void *interp)
+{
+    MP_dTHX(interp);
+    return PL_curcop;
+}
+
+void *memprof_compiling_cop(void *interp)
+{
+    MP_dTHX(interp);
+    return &PL_compiling;
+}
+
+void *memprof_curstackinfo(void *interp)
+{
+    MP_dTHX(interp);
+    return PL_curstackinfo;
+}
+
+int memprof_parser_active(void *interp)
+{
+    MP_dTHX(interp);
+    return PL_parser != NULL;
+}
+
+int memprof_phase(void *interp)
+{
+    MP_dTHX(interp);
+    return (int)PL_phase;
+}
+
+int64_t memprof_sv_count(void *interp)
+{
+    MP_dTHX(interp);
+    return (int64_t)PL_sv_count;
+}
+
+const char *memprof_cop_file(const void *cop)
+{
+    return CopFILE((const COP *)cop);
+}
+
+uint32_t memprof_cop_line(const void *cop)
+{
+    return (uint32_t)CopLINE((const COP *)cop);
+}
+
+int memprof_op_is_cop(const void *op)
+{
+    const OPCODE type = ((const OP *)op)->op_type;
+    return type == OP_NEXTSTATE || type == OP_DBSTATE;
+}
+
+const char *memprof_cv_name(void *interp, const void *cvp, const char **pkg, size_t *pkg_len,
+                            size_t *name_len, int *is_anon)
+{
+    MP_dTHX(interp);
+    CV *const cv = (CV *)cvp;
+    const char *name = NULL;
+    STRLEN len = 0;
+    HV *stash = NULL;
+
+    *pkg = NULL;
+    *pkg_len = 0;
+    *is_anon = CvANON(cv) ? 1 : 0;
+    if (CvNAMED(cv)) {
+        HEK *const hek = CvNAME_HEK(cv);
+        if (hek != NULL) {
+            name = HEK_KEY(hek);
+            len = HEK_LEN(hek);
+        }
+        stash = CvSTASH(cv);
+    } else {
+        /* Not CvNAMED, so this reads the stored GV and creates nothing. */
+        GV *const gv = CvGV(cv);
+        if (gv != NULL && isGV_with_GP(gv)) {
+            name = GvNAME(gv);
+            len = GvNAMELEN(gv);
+            stash = GvSTASH(gv);
+        }
+        if (stash == NULL)
+            stash = CvSTASH(cv);
+    }
+    if (stash != NULL && SvTYPE(stash) == SVt_PVHV) {
+        const char *const hvname = HvNAME_get(stash);
+        if (hvname != NULL) {
+            *pkg = hvname;
+            *pkg_len = HvNAMELEN_get(stash);
+        }
+    }
+    *name_len = len;
+    return name;
+}
+
+const void *memprof_cv_start_cop(const void *cvp)
+{
+    const CV *const cv = (const CV *)cvp;
+    if (CvISXSUB(cv))
+        return NULL;
+    /* The body usually starts with a nextstate; signatures and
+     * optimised-away ops can put a few ops before it. */
+    const OP *o = CvSTART(cv);
+    for (int i = 0; o != NULL && i < 8; i++, o = o->op_next)
+        if (o->op_type == OP_NEXTSTATE || o->op_type == OP_DBSTATE)
+            return o;
+    return NULL;
+}
+
+const char *memprof_cv_file(const void *cvp)
+{
+    return CvFILE((const CV *)cvp);
+}
+
+const char *memprof_sv_pv(const void *svp, size_t *len)
+{
+    const SV *const sv = (const SV *)svp;
+    if (sv == NULL || !SvPOK(sv))
+        return NULL;
+    *len = SvCUR(sv);
+    return SvPVX_const(sv);
+}
+
+int memprof_origargc(void *interp)
+{
+    MP_dTHX(interp);
+    return PL_origargc;
+}
+
+char **memprof_origargv(void *interp)
+{
+    MP_dTHX(interp);
+    return PL_origargv;
+}
+
+const char *memprof_origfilename(void *interp)
+{
+    MP_dTHX(interp);
+    return PL_origfilename;
+}
+
+void *memprof_current_interp(void)
+{
+#ifdef MULTIPLICITY
+    return (void *)PERL_GET_THX;
+#else
+    return (void *)PL_curinterp;
+#endif
+}
+
+const char *memprof_perl_version(void)
+{
+    return PERL_VERSION_STRING;
+}

@@ -1,0 +1,3 @@
+/* Input to bindgen (build.rs): Perl's headers as the target perl was built,
+ * and the glue's own declarations. */
+#include "glue.h"

@@ -1,0 +1,23 @@
+/* glue.h: definitions shared by the C files that include Perl's headers. */
+#ifndef MEMPROF_GLUE_H
+#define MEMPROF_GLUE_H
+
+#define PERL_NO_GET_CONTEXT
+#include "EXTERN.h"
+#include "perl.h"
+#include "XSUB.h"
+
+#include "memprof.h"
+
+#ifdef MULTIPLICITY
+#define MP_INTERP ((void *)aTHX)
+#define MP_dTHX(interp) dTHXa((PerlInterpreter *)(interp))
+#else
+#define MP_INTERP NULL
+#define MP_dTHX(interp) dNOOP
+#endif
+
+extern __thread struct memprof_tls memprof_tls_data
+    __attribute__((visibility("hidden"), tls_model("initial-exec")));
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * memprof.h: what the C glue and the Rust side of Devel::MemProf share.
+ *
+ * The C side holds only what must be C: the runloop, the allocation hooks
+ * (initial-exec TLS, no locks), Perl's macro accessors and the XSUB
+ * argument handling.  Everything else is Rust; this header is also the
+ * input from which bindgen generates the Rust view of these structs.
+ *
+ * Every function that takes `void *interp` takes the running interpreter
+ * (`aTHX` on a perl built with MULTIPLICITY, NULL otherwise), so that the
+ * Rust signatures do not depend on how perl was built.
+ */
+#ifndef MEMPROF_H
+#define MEMPROF_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Size of the direct-mapped COP -> file id cache (a power of two). */
+#define MEMPROF_FILE_CACHE_SIZE 4096
+
+struct memprof_file_slot {
+    const void *cop;
+    uint32_t file;
+};
+
+/*
+ * Per-thread state.  The allocation hooks update the counters; the runloop
+ * (on the thread that runs the interpreter) reads them at statement
+ * boundaries.  Lives in initial-exec TLS so the hooks reach it with one
+ * %fs-relative load and never allocate.
+ */
+struct memprof_tls {
+    /* Maintained by the allocation hooks. */
+    uint64_t alloc_bytes;
+    uint64_t alloc_count;
+    uint64_t free_bytes;
+    uint64_t free_count;
+    int64_t live;   /* bytes allocated minus bytes freed since the thread began counting */
+    int64_t peak;   /* highest value `live` has reached */
+    uint32_t guard; /* non-zero while the profiler's own code runs: hooks don't count */
+
+    /* Maintained by the runloop and the Rust recorder. */
+    const void *last_cop;  /* PL_curcop at the last statement boundary */
+    void *recorder;        /* the Rust Recorder of this thread's interpreter, or NULL */
+    uint64_t snap_alloc_count; /* counters when the last delta was credited */
+    uint64_t snap_free_count;
+    int64_t snap_sv_count;
+
+    /* Identity of the innermost sub/eval/format frame at the last sync. */
+    const void *id_si;
+    int32_t id_ix;
+    uint8_t id_compiling;
+    const void *id_cv;
+    const void *id_oldcop;
+
+    /* The location now executing: the recorder's frame node, file and line. */
+    uint32_t cur_node;
+    uint32_t cur_file;
+    uint32_t cur_line;
+
+    struct memprof_file_slot *file_cache; /* MEMPROF_FILE_CACHE_SIZE slots */
+    uint64_t cop_generation; /* bumped whenever a COP is freed */
+};
+
+/* One hooked libc function: the name its GOT slots are bound to, our
+ * replacement, and where the original address is kept. */
+struct memprof_hook {
+    const char *name;
+    void *replacement;
+    void **original;
+};
+
+/* --- C side, called from Rust ------------------------------------------- */
+
+/* This thread's state (never NULL). */
+struct memprof_tls *memprof_tls_get(void);
+/* The table of hooked functions, terminated by an entry whose name is NULL. */
+const struct memprof_hook *memprof_hook_table(void);
+/* Resolve the original functions; returns 0 on success. */
+int memprof_hooks_resolve(void);
+/* Called by the dlopen hook after a successful dlopen (implemented in Rust). */
+void memprof_rs_after_dlopen(void);
+
+/* Interpreter accessors (macros in Perl's headers). */
+void *memprof_curcop(void *interp);
+void *memprof_compiling_cop(void *interp);
+void *memprof_curstackinfo(void *interp);
+int memprof_parser_active(void *interp);
+int memprof_phase(void *interp);
+int64_t memprof_sv_count(void *interp);
+const char *memprof_cop_file(const void *cop);
+uint32_t memprof_cop_line(const void *cop);
+int memprof_op_is_cop(const void *op);
+/* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
+ * sub's own name (or "__ANON__") and sets *is_anon. */
+const char *memprof_cv_name(void *interp, const void *cv, const char **pkg, size_t *pkg_len,
+                            size_t *name_len, int *is_anon);
+/* The first COP of a CV's body, or NULL. */
+const void *memprof_cv_start_cop(const void *cv);
+/* The file a CV was compiled in, or NULL. */
+const char *memprof_cv_file(const void *cv);
+/* String value of an SV if it already has one (never upgrades or allocates). */
+const char *memprof_sv_pv(const void *sv, size_t *len);
+/* argv of the perl process. */
+int memprof_origargc(void *interp);
+char **memprof_origargv(void *interp);
+/* The running interpreter of this thread, or NULL. */
+void *memprof_current_interp(void);
+
+/* Install the runloop, block hooks and op-free hook into an interpreter. */
+void memprof_install_perl_hooks(void *interp);
+/* Take a statement boundary now, as if PL_curcop had changed. */
+void memprof_force_boundary(void *interp);
+/* Wrap the main program's final op so its scope teardown goes to "(exit)". */
+void memprof_patch_main_leave(void *interp);
+/* Write the profile from perl_destruct's exit list if nothing else did. */
+void memprof_register_exit(void *interp);
+/* "5.36.0" */
+const char *memprof_perl_version(void);
+/* The script's name as perl reports it in $0 at startup. */
+const char *memprof_origfilename(void *interp);
+
+/* The XS boot body: registers the XSUBs, then calls rs_boot (Rust), which
+ * returns 0 when the profiler is installed. */
+void memprof_xs_boot(void *interp, int (*rs_boot)(void *));
+
+/* --- Rust side, called from C -------------------------------------------- */
+
+/* Credit the counters' movement since the last credit to the current location. */
+void memprof_rs_flush(void *interp, struct memprof_tls *t, int64_t sv_count);
+/* The innermost frame changed: recompute t->cur_node (and t->cur_file when compiling). */
+void memprof_rs_sync(void *interp, struct memprof_tls *t, const void *cop);
+/* File id for a COP not in the cache. */
+uint32_t memprof_rs_file_id(void *interp, struct memprof_tls *t, const void *cop);
+/* A string eval or require is about to be compiled (block hook bhk_eval). */
+void memprof_rs_eval_compile(void *interp, struct memprof_tls *t);
+/* The main program's last op is about to run. */
+void memprof_rs_main_done(void *interp, struct memprof_tls *t);
+
+/* XSUB bodies. */
+void memprof_rs_enable(void *interp, const char *file, size_t len);
+void memprof_rs_disable(void *interp);
+void memprof_rs_finish(void *interp);
+void memprof_rs_mark(void *interp, const char *label, size_t len);
+void memprof_rs_end_of_run(void *interp);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * runloop.c: the runloop that notices statement boundaries, and the fast
+ * path of what happens at one.
+ *
+ * A statement boundary is a change of PL_curcop.  At each one the memory
+ * moved since the previous boundary is credited to the location that was
+ * executing (Rust: memprof_rs_flush), and the new location is resolved:
+ * usually by comparing the innermost sub/eval/format frame with the one seen
+ * last time and looking the COP's file up in a small cache, so that Rust is
+ * called only when something actually changed.
+ */
+#include "glue.h"
+
+static inline uint32_t file_slot_index(const void *cop)
+{
+    return (uint32_t)(((uintptr_t)cop >> 4) & (MEMPROF_FILE_CACHE_SIZE - 1));
+}
+
+static void memprof_boundary(pTHX_ struct memprof_tls *t)
+{
+    const COP *const cop = PL_curcop;
+    t->last_cop = cop;
+    if (t->recorder == NULL)
+        return;
+
+    const int64_t sv_count = (int64_t)PL_sv_count;
+    if (t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count
+        || sv_count != t->snap_sv_count)
+        memprof_rs_flush(MP_INTERP, t, sv_count);
+    if (t->recorder == NULL) /* the flush finished the profile */
+        return;
+
+    /* Identity of the innermost frame (pp_ctl.c keeps si_cxsubix current for
+     * subs, formats and string evals/requires; eval blocks don't count). */
+    const PERL_SI *const si = PL_curstackinfo;
+    const I32 ix = si->si_cxsubix;
+    const void *cv = NULL;
+    const void *oldcop = NULL;
+    const uint8_t compiling = (cop == &PL_compiling);
+    if (ix >= 0) {
+        const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
+        cv = CxTYPE(cx) == CXt_EVAL ? (const void *)cx->blk_eval.cv : (const void *)cx->blk_sub.cv;
+        oldcop = cx->blk_oldcop;
+    }
+    if (si != t->id_si || ix != t->id_ix || cv != t->id_cv || oldcop != t->id_oldcop
+        || compiling != t->id_compiling) {
+        t->id_si = si;
+        t->id_ix = ix;
+        t->id_cv = cv;
+        t->id_oldcop = oldcop;
+        t->id_compiling = compiling;
+        memprof_rs_sync(MP_INTERP, t, cop);
+    }
+    if (!compiling) {
+        struct memprof_file_slot *slot = &t->file_cache[file_slot_index(cop)];
+        if (slot->cop != cop) {
+            slot->file = memprof_rs_file_id(MP_INTERP, t, cop);
+            slot->cop = cop;
+        }
+        t->cur_file = slot->file;
+        t->cur_line = CopLINE(cop);
+    }
+}
+
+void memprof_force_boundary(void *interp)
+{
+    MP_dTHX(interp);
+    memprof_boundary(aTHX_ & memprof_tls_data);
+}
+
+/* run.c: Perl_runops_standard, plus one comparison per op. */
+static int memprof_runops(pTHX)
+{
+    struct memprof_tls *const t = &memprof_tls_data;
+    OP *op = PL_op;
+    if (PL_curcop != t->last_cop)
+        memprof_boundary(aTHX_ t);
+    while ((PL_op = op = op->op_ppaddr(aTHX))) {
+        if (UNLIKELY(PL_curcop != t->last_cop))
+            memprof_boundary(aTHX_ t);
+    }
+    if (PL_curcop != t->last_cop)
+        memprof_boundary(aTHX_ t);
+    PERL_ASYNC_CHECK();
+    TAINT_NOT;
+    return 0;
+}
+
+/* The main program's last op (pp_leave of PL_main_root) frees the file's
+ * lexicals: that belongs to the end of the run, not to its last statement. */
+static OP *(*memprof_orig_main_leave)(pTHX);
+
+static OP *memprof_pp_main_leave(pTHX)
+{
+    struct memprof_tls *const t = &memprof_tls_data;
+    if (t->recorder != NULL) {
+        memprof_boundary(aTHX_ t);
+        memprof_rs_main_done(MP_INTERP, t);
+    }
+    return memprof_orig_main_leave(aTHX);
+}
+
+void memprof_patch_main_leave(void *interp)
+{
+    MP_dTHX(interp);
+    if (PL_main_root != NULL && PL_main_root->op_ppaddr != memprof_pp_main_leave) {
+        memprof_orig_main_leave = PL_main_root->op_ppaddr;
+        PL_main_root->op_ppaddr = memprof_pp_main_leave;
+    }
+}
+
+/* pp_ctl.c: S_doeval_compile calls this with PL_curcop already set to
+ * &PL_compiling and the new eval context pushed: the compile starts here. */
+static void memprof_bhk_eval(pTHX_ OP *const saveop)
+{
+    struct memprof_tls *const t = &memprof_tls_data;
+    PERL_UNUSED_ARG(saveop);
+    if (t->recorder == NULL)
+        return;
+    memprof_rs_eval_compile(MP_INTERP, t);
+    memprof_boundary(aTHX_ t);
+}
+
+/* A freed COP's address can come back as another statement: forget it. */
+static Perl_ophook_t memprof_prev_opfreehook;
+
+static void memprof_opfreehook(pTHX_ OP *o)
+{
+    if (o->op_type == OP_NEXTSTATE || o->op_type == OP_DBSTATE) {
+        struct memprof_tls *const t = &memprof_tls_data;
+        if (t->file_cache != NULL) {
+            struct memprof_file_slot *slot = &t->file_cache[file_slot_index(o)];
+            if (slot->cop == o)
+                slot->cop = NULL;
+        }
+        if (t->last_cop == o)
+            t->last_cop = NULL;
+        t->cop_generation++;
+    }
+    if (memprof_prev_opfreehook != NULL)
+        memprof_prev_opfreehook(aTHX_ o);
+}
+
+static BHK memprof_bhk;
+
+void memprof_install_perl_hooks(void *interp)
+{
+    MP_dTHX(interp);
+    PL_runops = memprof_runops;
+    if (!(BhkFLAGS(&memprof_bhk) & BHKf_bhk_eval)) {
+        BhkENTRY_set(&memprof_bhk, bhk_eval, memprof_bhk_eval);
+        Perl_blockhook_register(aTHX_ & memprof_bhk);
+    }
+    if (PL_opfreehook != memprof_opfreehook) {
+        memprof_prev_opfreehook = PL_opfreehook;
+        PL_opfreehook = memprof_opfreehook;
+    }
+}
+
+/* perl_destruct runs PL_exitlist after END blocks and global destruction:
+ * the fallback for runs whose END blocks never ran (perl -c, exit in a
+ * BEGIN block before ours was compiled). */
+static void memprof_atexit(pTHX_ void *arg)
+{
+    PERL_UNUSED_ARG(arg);
+    memprof_rs_end_of_run(MP_INTERP);
+}
+
+void memprof_register_exit(void *interp)
+{
+    MP_dTHX(interp);
+    Perl_call_atexit(aTHX_ memprof_atexit, NULL);
+}

@@ -1,0 +1,170 @@
+//! `memprof run`: profile a program with the library built beside this
+//! executable, without installing anything.
+//!
+//! It lays out a private Perl library directory next to the executable
+//! (`perl-lib/Devel/MemProf.pm` and `perl-lib/auto/Devel/MemProf/MemProf.so`,
+//! a link to the cdylib) and runs `perl -I<that> -d:MemProf ARGS`.  The
+//! program's stdin, stdout and stderr are its own; memprof's words go to
+//! stderr after the program ends, and memprof exits as the program did.
+
+use super::Failure;
+use crate::options;
+use clap::Args;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The perl this library was built against: its structs must match.
+const PERL: &str = env!("MEMPROF_BUILD_PERL");
+const MODULE: &str = include_str!("../../perl-glue/lib/Devel/MemProf.pm");
+const LIBRARY: &str = "libdevel_memprof.so";
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  memprof run script.pl arg1 arg2
+  memprof run -o /tmp/p.out -- -Ilib script.pl
+  memprof run -MMoose -e1
+  MEMPROF=sites=0 memprof run -q script.pl < input > output
+
+Options for the profiler itself go in the MEMPROF environment variable
+(see `perldoc Devel::MemProf`); -o overrides its file=.";
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Print nothing of memprof's own
+    #[arg(short, long)]
+    quiet: bool,
+    /// Where to write the profile [default: memprof.out, or MEMPROF's file=]
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Skip the summary after the run
+    #[arg(long)]
+    no_render: bool,
+    /// Perl options, then the script and its arguments (or -e CODE)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "PERL_ARGS")]
+    perl_args: Vec<OsString>,
+}
+
+/// Escape a value for the MEMPROF variable.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace(':', "\\:")
+}
+
+/// The directory with Devel/MemProf.pm and auto/Devel/MemProf/MemProf.so.
+fn library_dir(exe_dir: &Path, library: &Path) -> Result<PathBuf, String> {
+    let dir = exe_dir.join("perl-lib");
+    let pm = dir.join("Devel/MemProf.pm");
+    let so = dir.join("auto/Devel/MemProf/MemProf.so");
+    let fresh = std::fs::read_to_string(&pm).is_ok_and(|s| s == MODULE)
+        && std::fs::canonicalize(&so).is_ok_and(|target| target == library);
+    if fresh {
+        return Ok(dir);
+    }
+    let make = || -> std::io::Result<()> {
+        std::fs::create_dir_all(pm.parent().unwrap_or(&dir))?;
+        std::fs::create_dir_all(so.parent().unwrap_or(&dir))?;
+        // Replace both atomically: another memprof may be running.
+        let tmp_pm = pm.with_extension(format!("pm.{}", std::process::id()));
+        std::fs::write(&tmp_pm, MODULE)?;
+        std::fs::rename(&tmp_pm, &pm)?;
+        let tmp_so = so.with_extension(format!("so.{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp_so);
+        std::os::unix::fs::symlink(library, &tmp_so)?;
+        std::fs::rename(&tmp_so, &so)
+    };
+    make().map_err(|e| format!("cannot set up {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn locate_library() -> Result<(PathBuf, PathBuf), String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find my own executable: {e}"))?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    let library = dir.join(LIBRARY);
+    let library = std::fs::canonicalize(&library).map_err(|_| {
+        format!(
+            "cannot find {LIBRARY} beside {}; build both with `cargo build --release`",
+            exe.display()
+        )
+    })?;
+    Ok((dir, library))
+}
+
+pub fn run(args: RunArgs) -> Result<i32, Failure> {
+    let (exe_dir, library) = locate_library()?;
+    let lib_dir = library_dir(&exe_dir, &library)?;
+
+    let mut spec = std::env::var("MEMPROF").unwrap_or_default();
+    if let Some(out) = &args.output {
+        let out = std::path::absolute(out).unwrap_or_else(|_| out.clone());
+        if !spec.is_empty() {
+            spec.push(':');
+        }
+        spec.push_str(&format!("file={}", escape(&out.to_string_lossy())));
+    }
+    let (opts, _) = options::parse(&spec);
+
+    let mut child = Command::new(PERL)
+        .arg(format!("-I{}", lib_dir.display()))
+        .arg("-d:MemProf")
+        .args(&args.perl_args)
+        .env("MEMPROF", &spec)
+        .spawn()
+        .map_err(|e| format!("cannot run {PERL}: {e}"))?;
+    // Like system(3): a ^C is the program's to handle, not ours.
+    // SAFETY: changing this process's signal dispositions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+    }
+    let status = child.wait().map_err(|e| format!("waiting for perl: {e}"))?;
+
+    let mut profile = std::path::absolute(&opts.file).unwrap_or_else(|_| PathBuf::from(&opts.file));
+    if opts.addpid {
+        let mut s = profile.into_os_string();
+        s.push(format!(".{}", child.id()));
+        profile = PathBuf::from(s);
+    }
+    if !args.quiet {
+        summarise(&profile, args.no_render);
+    }
+    Ok(exit_like(status))
+}
+
+/// What memprof says after the program: where the profile went and its headline.
+fn summarise(profile: &Path, no_render: bool) {
+    match crate::profile::format::read(profile) {
+        Err(e) => eprintln!("memprof: no profile at {}: {e}", profile.display()),
+        Ok(p) => {
+            eprintln!("memprof: profile written to {}", profile.display());
+            if !no_render {
+                let t = &p.totals;
+                eprintln!(
+                    "memprof: net growth {} bytes; {} bytes allocated in {} allocations; heap peak {} bytes",
+                    t.net_bytes(),
+                    t.alloc_bytes,
+                    t.alloc_count,
+                    p.peak.bytes
+                );
+            }
+        }
+    }
+}
+
+/// Our exit status: the program's, or its death by the same signal.
+fn exit_like(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(code) = status.code() {
+        return code;
+    }
+    if let Some(sig) = status.signal() {
+        // SAFETY: restoring the default action and re-raising the signal
+        // that ended the program, so our parent sees the same death.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::kill(libc::getpid(), sig);
+        }
+        return 128 + sig;
+    }
+    1
+}

@@ -1,0 +1,234 @@
+//! The `MEMPROF` environment variable: `name=value` pairs joined by `:`,
+//! as `NYTPROF` does.  A `\` escapes the next character, so a value can
+//! hold a colon (`file=C\:/x`) or a backslash (`\\`).  An unknown name or a
+//! bad value is reported once, and the default is kept.
+
+/// When profiling starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// As soon as Devel::MemProf is loaded (with `-d:MemProf`, before the
+    /// rest of the script is compiled).
+    Begin,
+    /// When the INIT phase begins: after compilation.
+    Init,
+    /// Only when the program calls `DB::enable_profile`.
+    No,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    pub file: String,
+    pub addpid: bool,
+    pub start: Start,
+    /// Signals on which the profile is written before the process ends.
+    pub sigexit: Vec<String>,
+    pub sites: bool,
+    /// Report statements whose net growth reaches this many bytes (0: off).
+    pub trace: u64,
+    pub trace_file: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            file: "memprof.out".into(),
+            addpid: false,
+            start: Start::Begin,
+            sigexit: Vec::new(),
+            sites: true,
+            trace: 0,
+            trace_file: None,
+        }
+    }
+}
+
+/// The names `MEMPROF` accepts, for the warning about an unknown one.
+pub const KNOWN: &[&str] = &["file", "addpid", "start", "sigexit", "sites", "trace", "trace_file"];
+
+/// Signals `sigexit=1` means.
+const DEFAULT_SIGEXIT: &[&str] = &["INT", "TERM", "HUP"];
+
+/// Split on unescaped `:`, removing the escapes.
+fn split_pairs(spec: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = spec.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.last_mut().map(|s| s.push(next));
+                }
+            }
+            ':' => out.push(String::new()),
+            _ => {
+                out.last_mut().map(|s| s.push(c));
+            }
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "0" | "no" | "off" => Some(false),
+        "1" | "yes" | "on" => Some(true),
+        _ => None,
+    }
+}
+
+fn signal_list(value: &str) -> Option<Vec<String>> {
+    match flag(value) {
+        Some(true) => return Some(DEFAULT_SIGEXIT.iter().map(|s| s.to_string()).collect()),
+        Some(false) => return Some(Vec::new()),
+        None => {}
+    }
+    let mut out = Vec::new();
+    for name in value.split(',') {
+        let name = name.trim().trim_start_matches("SIG").trim_start_matches("sig").to_ascii_uppercase();
+        if signal_number(&name).is_none() {
+            return None;
+        }
+        out.push(name);
+    }
+    Some(out)
+}
+
+/// Numbers of the signals `sigexit` may name.
+pub fn signal_number(name: &str) -> Option<i32> {
+    Some(match name {
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        "HUP" => libc::SIGHUP,
+        "QUIT" => libc::SIGQUIT,
+        "USR1" => libc::SIGUSR1,
+        "USR2" => libc::SIGUSR2,
+        "ALRM" => libc::SIGALRM,
+        "PIPE" => libc::SIGPIPE,
+        _ => return None,
+    })
+}
+
+/// Parse `MEMPROF`; the second value holds one warning per problem.
+pub fn parse(spec: &str) -> (Options, Vec<String>) {
+    let mut opts = Options::default();
+    let mut warnings = Vec::new();
+    for pair in split_pairs(spec) {
+        let (name, value) = match pair.split_once('=') {
+            Some((n, v)) => (n.trim().to_string(), v.to_string()),
+            None => (pair.trim().to_string(), String::new()),
+        };
+        let mut bad = |expected: &str| {
+            warnings.push(format!(
+                "bad value '{value}' for option '{name}' in MEMPROF (expected {expected}); using the default"
+            ))
+        };
+        match name.as_str() {
+            "file" => {
+                if value.is_empty() {
+                    bad("a file name")
+                } else {
+                    opts.file = value.clone()
+                }
+            }
+            "addpid" => match flag(&value) {
+                Some(b) => opts.addpid = b,
+                None => bad("0 or 1"),
+            },
+            "sites" => match flag(&value) {
+                Some(b) => opts.sites = b,
+                None => bad("0 or 1"),
+            },
+            "start" => match value.as_str() {
+                "begin" => opts.start = Start::Begin,
+                "init" => opts.start = Start::Init,
+                "no" | "none" => opts.start = Start::No,
+                _ => bad("begin, init or no"),
+            },
+            "sigexit" => match signal_list(&value) {
+                Some(list) => opts.sigexit = list,
+                None => bad("0, 1 or a list of signal names such as INT,TERM"),
+            },
+            "trace" => match value.parse::<u64>() {
+                Ok(n) => opts.trace = n,
+                Err(_) => bad("a number of bytes"),
+            },
+            "trace_file" => {
+                if value.is_empty() {
+                    bad("a file name")
+                } else {
+                    opts.trace_file = Some(value.clone())
+                }
+            }
+            _ => warnings.push(format!(
+                "unknown option '{name}' in MEMPROF (known options: {}); ignored",
+                KNOWN.join(", ")
+            )),
+        }
+    }
+    (opts, warnings)
+}
+
+impl Options {
+    /// The options as name and value, for the profile's record of the run.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let start = match self.start {
+            Start::Begin => "begin",
+            Start::Init => "init",
+            Start::No => "no",
+        };
+        let mut out = vec![
+            ("file".to_string(), self.file.clone()),
+            ("addpid".to_string(), u8::from(self.addpid).to_string()),
+            ("start".to_string(), start.to_string()),
+            ("sigexit".to_string(), self.sigexit.join(",")),
+            ("sites".to_string(), u8::from(self.sites).to_string()),
+            ("trace".to_string(), self.trace.to_string()),
+        ];
+        if let Some(f) = &self.trace_file {
+            out.push(("trace_file".to_string(), f.clone()));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_escapes_and_defaults() {
+        let (o, w) = parse("file=/tmp/a\\:b.out:addpid=1:start=init:sites=0");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.file, "/tmp/a:b.out");
+        assert!(o.addpid);
+        assert_eq!(o.start, Start::Init);
+        assert!(!o.sites);
+        assert_eq!(parse("").0, Options::default());
+        assert_eq!(parse("file=a\\\\b").0.file, "a\\b");
+    }
+
+    #[test]
+    fn sigexit_forms() {
+        assert_eq!(parse("sigexit=1").0.sigexit, vec!["INT", "TERM", "HUP"]);
+        assert_eq!(parse("sigexit=SIGUSR1,term").0.sigexit, vec!["USR1", "TERM"]);
+        assert!(parse("sigexit=0").0.sigexit.is_empty());
+    }
+
+    #[test]
+    fn unknown_names_and_bad_values_warn_and_keep_defaults() {
+        let (o, w) = parse("colour=red:addpid=maybe:start=later:trace=lots");
+        assert_eq!(o, Options::default());
+        assert_eq!(
+            w,
+            vec![
+                format!("unknown option 'colour' in MEMPROF (known options: {}); ignored", KNOWN.join(", ")),
+                "bad value 'maybe' for option 'addpid' in MEMPROF (expected 0 or 1); using the default".to_string(),
+                "bad value 'later' for option 'start' in MEMPROF (expected begin, init or no); using the default"
+                    .to_string(),
+                "bad value 'lots' for option 'trace' in MEMPROF (expected a number of bytes); using the default"
+                    .to_string(),
+            ]
+        );
+    }
+}

@@ -1,0 +1,396 @@
+//! The recorder: per-interpreter state of the profiler inside the perl
+//! process, and the entry points the C glue calls.
+//!
+//! The C runloop calls in only at statement boundaries, and only when
+//! something changed: memory moved ([`memprof_rs_flush`]), the innermost
+//! frame changed ([`memprof_rs_sync`], in `stack.rs`), or a COP's file is
+//! not in the cache ([`memprof_rs_file_id`]).  None of this calls back into
+//! perl or allocates through perl's allocator.
+
+mod stack;
+mod tables;
+mod write;
+
+use crate::hooks;
+use crate::options::{self, Options};
+use crate::perl::{self, memprof_tls, Interp};
+use crate::profile::{FrameKind, Mark, Metrics, Peak, NONE};
+use stack::Stack;
+use std::ffi::{c_char, c_int, c_void};
+use std::path::PathBuf;
+use tables::Tables;
+
+/// Where the recorder is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Loaded, waiting for the moment `start=` names.
+    Pending,
+    /// Crediting memory to statements.
+    Running,
+    /// Stopped by `DB::disable_profile`: memory goes to `(disabled)`.
+    Disabled,
+    /// The profile has been written.
+    Finished,
+}
+
+/// Roots that are not statements: see DESIGN §4, conservation.
+/// Each is a root node and a file of the same name, at line 0.
+#[derive(Clone, Copy)]
+struct PseudoLocation {
+    node: u32,
+    file: u32,
+}
+
+struct Pseudo {
+    startup: PseudoLocation,
+    exit: PseudoLocation,
+    disabled: PseudoLocation,
+}
+
+pub struct Recorder {
+    interp: Interp,
+    opts: Options,
+    state: State,
+    tables: Tables,
+    stack: Stack,
+    main_node: u32,
+    script_file: u32,
+    pseudo: Pseudo,
+    /// Byte counters when the last delta was credited (the counts live in TLS).
+    snap_alloc_bytes: u64,
+    snap_free_bytes: u64,
+    /// `live` when profiling started: the heap's growth is measured from it.
+    start_live: i64,
+    /// The highest `peak` already attributed.
+    snap_peak: i64,
+    peak: Peak,
+    main_done: bool,
+    main_leave_patched: bool,
+    /// The process that loaded us, and the one now running (after a fork).
+    first_pid: u32,
+    pid: u32,
+    start_time: f64,
+    output: PathBuf,
+    marks: Vec<Mark>,
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn warn(message: &str) {
+    eprintln!("Devel::MemProf: {message}");
+}
+
+/// This thread's TLS block.
+fn tls() -> &'static mut memprof_tls {
+    // SAFETY: memprof_tls_get returns this thread's block, which lives as
+    // long as the thread; only this thread touches its recorder fields.
+    unsafe { &mut *perl::memprof_tls_get() }
+}
+
+/// The recorder of this thread's interpreter, if profiling.
+fn recorder(t: &memprof_tls) -> Option<&'static mut Recorder> {
+    // SAFETY: `recorder` is NULL or the Box leaked in `boot` for this thread.
+    unsafe { t.recorder.cast::<Recorder>().as_mut() }
+}
+
+/// Run `f` with the allocation hooks not counting: for the profiler's own
+/// calls into libc (file writing, getcwd) that allocate through patched GOTs.
+fn unaccounted<R>(f: impl FnOnce() -> R) -> R {
+    let t = tls();
+    t.guard += 1;
+    let r = f();
+    t.guard -= 1;
+    r
+}
+
+impl Recorder {
+    fn new(interp: Interp, opts: Options) -> Box<Recorder> {
+        let mut tables = Tables::default();
+        // SAFETY: PL_origfilename is a C string owned by the interpreter.
+        let script = unsafe { perl::c_string(perl::memprof_origfilename(interp)) }.unwrap_or_else(|| "-".into());
+        let script_file = tables.file(script.as_bytes());
+        let main_node = tables.root(FrameKind::Main, "main", script_file);
+        let pseudo_root = |tables: &mut Tables, name: &str| {
+            let file = tables.file(name.as_bytes());
+            PseudoLocation { node: tables.root(FrameKind::Pseudo, name, file), file }
+        };
+        let pseudo = Pseudo {
+            startup: pseudo_root(&mut tables, "(startup)"),
+            exit: pseudo_root(&mut tables, "(exit)"),
+            disabled: pseudo_root(&mut tables, "(disabled)"),
+        };
+        let output = unaccounted(|| {
+            let path = PathBuf::from(&opts.file);
+            if path.is_absolute() {
+                path
+            } else {
+                std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path)
+            }
+        });
+        Box::new(Recorder {
+            interp,
+            opts,
+            state: State::Pending,
+            tables,
+            stack: Stack::default(),
+            main_node,
+            script_file,
+            pseudo,
+            snap_alloc_bytes: 0,
+            snap_free_bytes: 0,
+            start_live: 0,
+            snap_peak: 0,
+            peak: Peak { bytes: 0, entry: NONE },
+            main_done: false,
+            main_leave_patched: false,
+            // SAFETY: getpid has no preconditions.
+            first_pid: unsafe { libc::getpid() } as u32,
+            // SAFETY: as above.
+            pid: unsafe { libc::getpid() } as u32,
+            start_time: now(),
+            output,
+            marks: Vec::new(),
+        })
+    }
+
+    /// Forget what the counters did up to now: crediting starts here.
+    fn reset_counters(&mut self, t: &mut memprof_tls) {
+        t.snap_alloc_count = t.alloc_count;
+        t.snap_free_count = t.free_count;
+        // SAFETY: the interpreter is live.
+        t.snap_sv_count = unsafe { perl::memprof_sv_count(self.interp) };
+        self.snap_alloc_bytes = t.alloc_bytes;
+        self.snap_free_bytes = t.free_bytes;
+        t.peak = t.live;
+        self.start_live = t.live;
+        self.snap_peak = t.live;
+        self.peak = Peak { bytes: 0, entry: NONE };
+    }
+
+    fn start(&mut self, t: &mut memprof_tls) {
+        self.reset_counters(t);
+        self.start_time = now();
+        self.state = State::Running;
+    }
+
+    /// Credit what moved since the last credit.
+    fn flush(&mut self, t: &mut memprof_tls, sv_count: i64) {
+        let delta = Metrics {
+            alloc_bytes: t.alloc_bytes - self.snap_alloc_bytes,
+            alloc_count: t.alloc_count - t.snap_alloc_count,
+            free_bytes: t.free_bytes - self.snap_free_bytes,
+            free_count: t.free_count - t.snap_free_count,
+            sv_delta: sv_count - t.snap_sv_count,
+            ..Metrics::default()
+        };
+        self.snap_alloc_bytes = t.alloc_bytes;
+        self.snap_free_bytes = t.free_bytes;
+        t.snap_alloc_count = t.alloc_count;
+        t.snap_free_count = t.free_count;
+        t.snap_sv_count = sv_count;
+        let entry = match self.state {
+            State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
+            State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
+            State::Pending | State::Finished => return,
+        };
+        self.tables.entries[entry as usize].metrics.add(&delta);
+        if t.peak > self.snap_peak {
+            self.snap_peak = t.peak;
+            self.peak = Peak { bytes: t.peak - self.start_live, entry };
+        }
+    }
+
+    /// Make a pseudo-location the current one.
+    fn enter_pseudo(t: &mut memprof_tls, at: PseudoLocation) {
+        t.cur_node = at.node;
+        t.cur_file = at.file;
+        t.cur_line = 0;
+    }
+
+    /// Credit the last movement and write the profile.  At the end of the
+    /// run what moved since the last statement belongs to `(exit)`; from
+    /// `DB::finish_profile` it belongs to the statement that called it.
+    fn finish(&mut self, t: &mut memprof_tls, at_exit: bool) {
+        if matches!(self.state, State::Running | State::Disabled) {
+            if at_exit && self.state == State::Running {
+                Self::enter_pseudo(t, self.pseudo.exit);
+            }
+            // SAFETY: the interpreter is live.
+            let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
+            self.flush(t, sv_count);
+            self.state = State::Finished;
+            unaccounted(|| self.write());
+        }
+    }
+
+    fn mark(&mut self, t: &memprof_tls, label: String) {
+        if self.state == State::Running {
+            self.marks.push(Mark { time: now() - self.start_time, live_bytes: t.live - self.start_live, label });
+        }
+    }
+}
+
+/// The perl side of `boot_Devel__MemProf`: parse the options, install the
+/// hooks and the runloop.  Returns 0 when profiling.
+pub extern "C" fn boot(interp: *mut c_void) -> c_int {
+    let t = tls();
+    if !t.recorder.is_null() {
+        return 0;
+    }
+    let (opts, warnings) = unaccounted(|| options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
+    for w in &warnings {
+        warn(w);
+    }
+    if let Err(e) = hooks::install() {
+        warn(&format!("{e}; not profiling"));
+        return 1;
+    }
+    let mut rec = Recorder::new(interp, opts);
+    if t.file_cache.is_null() {
+        let cache = vec![perl::memprof_file_slot { cop: std::ptr::null(), file: 0 }; perl::MEMPROF_FILE_CACHE_SIZE as usize];
+        t.file_cache = Box::leak(cache.into_boxed_slice()).as_mut_ptr();
+    }
+    rec.reset_counters(t);
+    t.recorder = Box::into_raw(rec).cast();
+    // The next boundary re-resolves everything.
+    t.id_si = std::ptr::null();
+    t.last_cop = std::ptr::null();
+    // SAFETY: the interpreter is live; this installs PL_runops and hooks.
+    unsafe {
+        perl::memprof_install_perl_hooks(interp);
+        perl::memprof_register_exit(interp);
+        libc::pthread_atfork(None, None, Some(after_fork_in_child));
+    }
+    0
+}
+
+/// A forked child profiles into a file of its own, from the fork on.
+extern "C" fn after_fork_in_child() {
+    let t = tls();
+    let Some(r) = recorder(t) else { return };
+    r.tables.clear_entries();
+    r.marks.clear();
+    // SAFETY: getpid has no preconditions.
+    r.pid = unsafe { libc::getpid() } as u32;
+    r.start_time = now();
+    r.reset_counters(t);
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_count: i64) {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    if let Some(r) = recorder(t) {
+        r.flush(t, sv_count);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    if let Some(r) = recorder(t) {
+        r.sync(t, cop);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> u32 {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    match recorder(t) {
+        Some(r) => r.file_of_cop(cop),
+        None => NONE,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_eval_compile(_interp: Interp, t: *mut memprof_tls) {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    if let Some(r) = recorder(t) {
+        r.eval_compiling();
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_main_done(_interp: Interp, t: *mut memprof_tls) {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    if let Some(r) = recorder(t) {
+        r.main_done = true;
+        Recorder::enter_pseudo(t, r.pseudo.exit);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: usize) {
+    let t = tls();
+    let Some(r) = recorder(t) else { return };
+    // SAFETY: the XSUB passes a buffer of `len` bytes, or NULL.
+    if let Some(f) = unsafe { perl::pv_string(file, len) } {
+        r.opts.file = f;
+        r.output = PathBuf::from(&r.opts.file);
+    }
+    match r.state {
+        State::Running => {}
+        State::Disabled => {
+            // SAFETY: the interpreter is live.
+            unsafe { perl::memprof_force_boundary(interp) };
+            r.state = State::Running;
+        }
+        State::Pending | State::Finished => {
+            if r.state == State::Finished {
+                r.tables.clear_entries();
+                r.marks.clear();
+            }
+            r.start(t);
+            t.id_si = std::ptr::null();
+            // SAFETY: the interpreter is live.
+            unsafe { perl::memprof_force_boundary(interp) };
+        }
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_disable(interp: Interp) {
+    let t = tls();
+    let Some(r) = recorder(t) else { return };
+    if r.state == State::Running {
+        // SAFETY: the interpreter is live.
+        unsafe { perl::memprof_force_boundary(interp) };
+        r.state = State::Disabled;
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_finish(interp: Interp) {
+    let t = tls();
+    if let Some(r) = recorder(t) {
+        // SAFETY: the interpreter is live.
+        unsafe { perl::memprof_force_boundary(interp) };
+        r.finish(t, false);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_end_of_run(_interp: Interp) {
+    let t = tls();
+    if let Some(r) = recorder(t) {
+        r.finish(t, true);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_mark(_interp: Interp, label: *const c_char, len: usize) {
+    let t = tls();
+    if let Some(r) = recorder(t) {
+        // SAFETY: the XSUB passes a buffer of `len` bytes.
+        let label = unsafe { perl::pv_string(label, len) }.unwrap_or_default();
+        r.mark(t, label);
+    }
+}

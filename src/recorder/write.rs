@@ -1,0 +1,163 @@
+//! Turning the recorder's tables into a [`Profile`] and writing it.
+
+use super::{now, warn, Recorder};
+use crate::perl;
+use crate::profile::{format, Profile, RunInfo, NONE};
+use std::path::PathBuf;
+
+impl Recorder {
+    /// Where this process's profile goes: a forked child (or `addpid=1`)
+    /// adds its pid, so that no process overwrites another's profile.
+    fn output_path(&self) -> PathBuf {
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() } as u32;
+        if self.opts.addpid || pid != self.first_pid {
+            let mut s = self.output.clone().into_os_string();
+            s.push(format!(".{pid}"));
+            PathBuf::from(s)
+        } else {
+            self.output.clone()
+        }
+    }
+
+    pub(super) fn write(&mut self) {
+        let profile = self.to_profile();
+        let path = self.output_path();
+        if let Err(e) = format::write(&path, &profile) {
+            warn(&format!("cannot write the profile: {e}"));
+        }
+    }
+
+    fn command_line(&self) -> Vec<String> {
+        // SAFETY: PL_origargv holds PL_origargc C strings.
+        unsafe {
+            let argc = perl::memprof_origargc(self.interp).max(0) as usize;
+            let argv = perl::memprof_origargv(self.interp);
+            if argv.is_null() {
+                return Vec::new();
+            }
+            (0..argc).filter_map(|i| perl::c_string(*argv.add(i))).collect()
+        }
+    }
+
+    /// Keep only what the entries use, renumbered, so that a forked child
+    /// or a short profiled section doesn't carry every node ever seen.
+    fn to_profile(&mut self) -> Profile {
+        let command = self.command_line();
+        if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
+            self.tables.set_source(i as u32, one_liner_source(&command));
+        }
+        let t = &self.tables;
+        let mut node_map = vec![NONE; t.nodes.len()];
+        let mut frame_map = vec![NONE; t.frames.len()];
+        let mut file_map = vec![NONE; t.files.len()];
+        let mut p = Profile::default();
+        let mut keep_file = |p: &mut Profile, f: u32| -> u32 {
+            if f == NONE {
+                return NONE;
+            }
+            if file_map[f as usize] == NONE {
+                file_map[f as usize] = p.files.len() as u32;
+                p.files.push(t.files[f as usize].clone());
+            }
+            file_map[f as usize]
+        };
+        // Nodes are numbered parents first, so a pass in order over the
+        // marked ones keeps that property.
+        let mut used = vec![false; t.nodes.len()];
+        for e in &t.entries {
+            let mut n = e.node;
+            while n != NONE && !used[n as usize] {
+                used[n as usize] = true;
+                n = t.nodes[n as usize].parent;
+            }
+        }
+        for (i, node) in t.nodes.iter().enumerate() {
+            if !used[i] {
+                continue;
+            }
+            let frame = node.frame as usize;
+            if frame_map[frame] == NONE {
+                let mut f = t.frames[frame].clone();
+                f.file = keep_file(&mut p, f.file);
+                frame_map[frame] = p.frames.len() as u32;
+                p.frames.push(f);
+            }
+            let mut n = *node;
+            n.parent = if n.parent == NONE { NONE } else { node_map[n.parent as usize] };
+            n.frame = frame_map[frame];
+            n.call_file = keep_file(&mut p, n.call_file);
+            node_map[i] = p.nodes.len() as u32;
+            p.nodes.push(n);
+        }
+        for e in &t.entries {
+            let mut e = *e;
+            e.node = node_map[e.node as usize];
+            e.file = keep_file(&mut p, e.file);
+            p.totals.add(&e.metrics);
+            p.entries.push(e);
+        }
+        p.peak = self.peak;
+        p.marks = self.marks.clone();
+        // SAFETY: the accessors return static or interpreter-owned strings.
+        let (perl_version, script) = unsafe {
+            (
+                perl::c_string(perl::memprof_perl_version()).unwrap_or_default(),
+                perl::c_string(perl::memprof_origfilename(self.interp)).unwrap_or_default(),
+            )
+        };
+        p.run = RunInfo {
+            writer: format!("Devel::MemProf {}", env!("CARGO_PKG_VERSION")),
+            perl_version,
+            command,
+            script,
+            pid: self.pid,
+            // SAFETY: getppid has no preconditions.
+            ppid: unsafe { libc::getppid() } as u32,
+            start_time: self.start_time,
+            end_time: now(),
+            options: self.opts.pairs(),
+            site_tracking: false,
+            untracked_free_bytes: 0,
+            untracked_free_before_peak: 0,
+        };
+        p
+    }
+}
+
+/// The program given with -e/-E, as perl assembles it: one line per -e.
+fn one_liner_source(argv: &[String]) -> String {
+    let mut lines = Vec::new();
+    let mut args = argv.iter().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--" || !arg.starts_with('-') || arg == "-" {
+            break;
+        }
+        let flags = &arg[1..];
+        // Switches that take the rest of their argument as a value.
+        for (i, c) in flags.char_indices() {
+            let rest = &flags[i + c.len_utf8()..];
+            match c {
+                'e' | 'E' => {
+                    if rest.is_empty() {
+                        if let Some(code) = args.next() {
+                            lines.push(code.clone());
+                        }
+                    } else {
+                        lines.push(rest.to_string());
+                    }
+                    break;
+                }
+                'I' | 'M' | 'm' => {
+                    if rest.is_empty() {
+                        args.next();
+                    }
+                    break;
+                }
+                'x' | 'd' | 'D' | 'C' | '0' | 'i' => break,
+                _ => {}
+            }
+        }
+    }
+    lines.join("\n")
+}
