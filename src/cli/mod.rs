@@ -34,6 +34,9 @@ enum Command {
         /// Profile to read
         #[arg(default_value = DEFAULT_PROFILE)]
         file: PathBuf,
+        /// Indent the output for reading
+        #[arg(long)]
+        pretty: bool,
     },
     /// Print folded stacks for inferno-flamegraph, speedscope or flamegraph.pl
     Folded {
@@ -87,9 +90,9 @@ fn print(text: &str) -> Result<(), Failure> {
 fn dispatch(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
         Command::Run(args) => run::run(args),
-        Command::Json { file } => {
+        Command::Json { file, pretty } => {
             let p = load(&file)?;
-            print(&render::json::render(&p))?;
+            print(&render::json::render(&p, pretty))?;
             print("\n")?;
             Ok(0)
         }

@@ -166,8 +166,8 @@ fn path_json(p: &Profile, steps: &[Step]) -> Vec<StepJson> {
         .collect()
 }
 
-/// The JSON document, pretty-printed.
-pub fn render(p: &Profile) -> String {
+/// The JSON document, on one line or indented.
+pub fn render(p: &Profile, pretty: bool) -> String {
     let a = Analysis::new(p);
     let sites = p.run.site_tracking;
     let m = |x: &Metrics| JsonMetrics::new(x, sites);
@@ -272,7 +272,11 @@ pub fn render(p: &Profile) -> String {
         timeline: p.timeline.iter().map(|s| SampleJson { time: s.time, live_bytes: s.live_bytes }).collect(),
     };
     // Serialising plain structs of strings and numbers cannot fail.
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    if pretty {
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    } else {
+        serde_json::to_string(&doc).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -283,7 +287,7 @@ mod tests {
     #[test]
     fn document_has_the_contract_fields() {
         let p = recursive_profile();
-        let v: serde_json::Value = serde_json::from_str(&render(&p)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render(&p, false)).unwrap();
         assert_eq!(v["format_version"], 1);
         assert_eq!(v["totals"]["alloc_bytes"], 111);
         assert_eq!(v["totals"]["net_bytes"], 111);

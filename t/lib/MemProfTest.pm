@@ -1,0 +1,146 @@
+package MemProfTest;
+
+# Helpers for the Perl-side tests: run a script under the profiler, read
+# the profile back through `memprof json`, and look things up in it.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use Exporter qw(import);
+use File::Basename qw(dirname);
+use File::Spec;
+use File::Temp qw(tempdir);
+use Test::More ();
+
+our @EXPORT = qw(
+    memprof_bin perl_bin repo_root profile_script profile_code run_capture memprof_json
+    line_of sub_named stacks_with conservation_ok write_file slurp MiB
+);
+
+sub MiB () { 1024 * 1024 }
+
+sub repo_root { abs_path( dirname(__FILE__) . '/../..' ) }
+
+# The memprof binary under test: $MEMPROF_BIN, else the release build,
+# else the debug build.
+sub memprof_bin {
+    return $ENV{MEMPROF_BIN} if $ENV{MEMPROF_BIN};
+    for my $profile (qw(release debug)) {
+        my $bin = repo_root() . "/target/$profile/memprof";
+        return $bin if -x $bin;
+    }
+    die "no memprof binary: run `cargo build --release` first\n";
+}
+
+# The perl the library was built for (the one memprof run uses).
+sub perl_bin { $ENV{PERL} || $^X }
+
+sub write_file {
+    my ( $path, $text ) = @_;
+    open my $fh, '>', $path or die "cannot write $path: $!";
+    print {$fh} $text;
+    close $fh or die "cannot write $path: $!";
+    return $path;
+}
+
+sub slurp {
+    my ($path) = @_;
+    open my $fh, '<', $path or die "cannot read $path: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
+# Run a command; returns (stdout, stderr, exit status as $?).  stdin comes
+# from a file when `stdin` is given, else /dev/null.
+sub run_capture {
+    my ( $cmd, %opt ) = @_;
+    my $dir = tempdir( CLEANUP => 1 );
+    my ( $out, $err ) = ( "$dir/out", "$dir/err" );
+    my $in = defined $opt{stdin} ? $opt{stdin} : '/dev/null';
+    local %ENV = ( %ENV, %{ $opt{env} || {} } );
+    delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ( !$pid ) {
+        chdir $opt{cwd} if $opt{cwd};
+        open STDIN,  '<', $in  or die "stdin: $!";
+        open STDOUT, '>', $out or die "stdout: $!";
+        open STDERR, '>', $err or die "stderr: $!";
+        exec @$cmd or die "exec @$cmd: $!";
+    }
+    waitpid $pid, 0;
+    my $status = $?;
+    return ( slurp($out), slurp($err), $status );
+}
+
+# JSON::XS where installed (profiles of big programs are tens of MB).
+my $JSON = eval { require JSON::XS; JSON::XS->new } || do { require JSON::PP; JSON::PP->new };
+
+# `memprof json FILE`, decoded.
+sub memprof_json {
+    my ($file) = @_;
+    my ( $out, $err, $status ) = run_capture( [ memprof_bin(), 'json', $file ] );
+    die "memprof json $file failed ($status): $err" if $status;
+    return $JSON->decode($out);
+}
+
+# Profile a script file: returns (profile, stdout, stderr, status).
+sub profile_script {
+    my ( $script, %opt ) = @_;
+    my $dir = $opt{dir} || tempdir( CLEANUP => 1 );
+    my $out = "$dir/memprof.out";
+    my @cmd = ( memprof_bin(), 'run', '-q', '-o', $out, '--', @{ $opt{perl_args} || [] }, $script,
+        @{ $opt{args} || [] } );
+    my ( $stdout, $stderr, $status ) = run_capture( \@cmd, %opt );
+    my $profile = -e $out ? memprof_json($out) : undef;
+    return ( $profile, $stdout, $stderr, $status, $out );
+}
+
+# Profile a piece of code saved as t.pl in a fresh directory.
+sub profile_code {
+    my ( $code, %opt ) = @_;
+    my $dir = tempdir( CLEANUP => 1 );
+    my $script = write_file( "$dir/t.pl", $code );
+    return profile_script( $script, %opt, dir => $dir, cwd => $dir );
+}
+
+# The `lines` entry for a file (matched by its ending) and line number.
+sub line_of {
+    my ( $p, $file, $line ) = @_;
+    my @hits = grep { $_->{line} == $line && $_->{file} =~ /\Q$file\E\z/ } @{ $p->{lines} };
+    return $hits[0];
+}
+
+sub sub_named {
+    my ( $p, $name ) = @_;
+    my @hits = grep { $_->{name} eq $name } @{ $p->{subs} };
+    return $hits[0];
+}
+
+# Stacks whose frames, joined by ';', match a pattern.
+sub stacks_with {
+    my ( $p, $re ) = @_;
+    return grep { join( ';', @{ $_->{frames} } ) =~ $re } @{ $p->{stacks} };
+}
+
+my @METRICS = qw(alloc_bytes alloc_count free_bytes free_count net_bytes sv_delta);
+
+# DESIGN §4: lines, stacks and subs' exclusive figures each sum to the totals.
+sub conservation_ok {
+    my ( $p, $name ) = @_;
+    my @bad;
+    for my $m (@METRICS) {
+        my ( $lines, $stacks, $subs ) = ( 0, 0, 0 );
+        $lines  += $_->{$m}              for @{ $p->{lines} };
+        $stacks += $_->{$m}              for @{ $p->{stacks} };
+        $subs   += $_->{exclusive}{$m}   for @{ $p->{subs} };
+        my $total = $p->{totals}{$m};
+        push @bad, "$m: lines $lines, stacks $stacks, subs $subs, totals $total"
+            unless $lines == $total && $stacks == $total && $subs == $total;
+    }
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    Test::More::ok( !@bad, "conservation: $name" ) or Test::More::diag( join "\n", @bad );
+}
+
+1;
