@@ -1,0 +1,137 @@
+#!/usr/bin/perl
+# The benchmark: each workload run plain and under each profiler,
+# interleaved, several times after a warm-up; prints the median wall time,
+# the ratio to plain perl (measured in this same run) and the peak RSS.
+#
+#   perl bench/run.pl [--runs 5] [--only NAME,...] [--variants plain,memprof,...]
+#
+# Variants: plain, memprof (site tracking on), memprof-sites0, nytprof
+# (Devel::NYTProf) and heaptrack, each where installed.  Timing is never
+# asserted by tests; this is for people.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use Getopt::Long;
+use List::Util qw(sum);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(time);
+
+my $root = abs_path( dirname(__FILE__) . '/..' );
+my %opt  = ( runs => 5, warmup => 1 );
+GetOptions( \%opt, 'runs=i', 'warmup=i', 'only=s', 'variants=s', 'memprof=s' )
+    or die "usage: $0 [--runs N] [--warmup N] [--only a,b] [--variants plain,memprof,...] [--memprof BIN]\n";
+
+my $memprof = $opt{memprof} || "$root/target/release/memprof";
+-x $memprof or die "no $memprof: run `cargo build --release` first\n";
+my $perl = $^X;
+my $tmp  = tempdir( CLEANUP => 1 );
+my $gnu_time = -x '/usr/bin/time' ? '/usr/bin/time' : undef;
+
+# perltidy's input: perl5db.pl, which every perl has, cut at the first
+# top-level sub after line 5,000 so that its braces balance.
+my ($perl5db) = grep { -f } map {"$_/perl5db.pl"} @INC;
+my $tidy_input = "$tmp/tidy-input.pl";
+if ($perl5db) {
+    open my $in,  '<', $perl5db    or die "$perl5db: $!";
+    open my $out, '>', $tidy_input or die "$tidy_input: $!";
+    while (<$in>) {
+        last if $. > 5000 && /^sub /;
+        print {$out} $_;
+    }
+}
+my ($perltidy) = grep { -x } map {"$_/perltidy"} split /:/, $ENV{PATH};
+
+my @workloads = (
+    [ statements  => ["$root/bench/workloads/statements.pl"] ],
+    [ subcalls    => ["$root/bench/workloads/subcalls.pl"] ],
+    [ allocations => ["$root/bench/workloads/allocations.pl"] ],
+    [ strings     => ["$root/bench/workloads/strings.pl"] ],
+    [ regex       => ["$root/bench/workloads/regex.pl"] ],
+    ( eval { require Moose; 1 } ? [ moose => ["$root/bench/workloads/moose.pl"] ] : () ),
+    ( $perltidy && $perl5db ? [ perltidy => [ $perltidy, '-st', '-se', $tidy_input ] ] : () ),
+);
+if ( $opt{only} ) {
+    my %only = map { $_ => 1 } split /,/, $opt{only};
+    @workloads = grep { $only{ $_->[0] } } @workloads;
+}
+
+my $have_nytprof = eval { require Devel::NYTProf::Core; 1 } || system( $perl, '-MDevel::NYTProf::Core', '-e1' ) == 0;
+my ($heaptrack) = grep { -x } map {"$_/heaptrack"} split /:/, $ENV{PATH};
+my %variant = (
+    plain            => sub { ( [ $perl, @_ ], {} ) },
+    memprof          => sub { ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/m.out", '--', @_ ], {} ) },
+    'memprof-sites0' => sub {
+        ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/m0.out", '--', @_ ], { MEMPROF => 'sites=0' } );
+    },
+    nytprof   => sub { ( [ $perl, '-d:NYTProf', @_ ], { NYTPROF => "file=$tmp/nytprof.out" } ) },
+    heaptrack => sub { ( [ $heaptrack, '-o', "$tmp/ht", $perl, @_ ], {} ) },
+);
+my @variants = grep { $_ ne 'nytprof' || $have_nytprof } grep { $_ ne 'heaptrack' || $heaptrack }
+    qw(plain memprof memprof-sites0 nytprof heaptrack);
+@variants = split /,/, $opt{variants} if $opt{variants};
+$variant{$_} or die "unknown variant $_\n" for @variants;
+
+# One run: wall seconds and peak RSS in kB (of the largest process).
+sub run_once {
+    my ( $argv, $env ) = @_;
+    my $rss_file = "$tmp/rss";
+    my @cmd = $gnu_time ? ( $gnu_time, '-f', '%M', '-o', $rss_file, @$argv ) : @$argv;
+    my $t0  = time;
+    my $pid = fork // die "fork: $!";
+    if ( !$pid ) {
+        %ENV = ( %ENV, %$env );
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', "$tmp/stderr";
+        exec @cmd or exit 127;
+    }
+    waitpid $pid, 0;
+    my $wall = time - $t0;
+    die "failed ($?): @$argv\n" . `cat $tmp/stderr` if $?;
+    my $rss;
+    if ( $gnu_time && open my $fh, '<', $rss_file ) {
+        ($rss) = <$fh> =~ /(\d+)/;
+    }
+    unlink glob "$tmp/ht*";
+    return ( $wall, $rss );
+}
+
+sub median { my @s = sort { $a <=> $b } @_; @s % 2 ? $s[ $#s / 2 ] : ( $s[ @s / 2 - 1 ] + $s[ @s / 2 ] ) / 2 }
+
+my ( %wall, %rss );
+for my $w (@workloads) {
+    my ( $name, $argv ) = @$w;
+    my @script = @$argv;
+    for my $round ( 1 .. $opt{warmup} + $opt{runs} ) {
+        for my $v (@variants) {
+            my ( $cmd, $env ) = $variant{$v}->(@script);
+            my ( $wall, $rss ) = run_once( $cmd, $env );
+            next if $round <= $opt{warmup};
+            push @{ $wall{$name}{$v} }, $wall;
+            push @{ $rss{$name}{$v} },  $rss if defined $rss;
+        }
+    }
+    printf STDERR "%-12s done\n", $name;
+}
+
+my @cols = @variants;
+printf "%-12s %s\n", 'workload', join ' ', map { sprintf '%22s', $_ } @cols;
+my %ratios;
+for my $w (@workloads) {
+    my $name  = $w->[0];
+    my $plain = median( @{ $wall{$name}{plain} || [1] } );
+    my @cells;
+    for my $v (@cols) {
+        my $m     = median( @{ $wall{$name}{$v} } );
+        my $ratio = $m / $plain;
+        push @{ $ratios{$v} }, $ratio;
+        my $rss = $rss{$name}{$v} ? sprintf( '%5.0fMB', median( @{ $rss{$name}{$v} } ) / 1024 ) : '     -';
+        push @cells, sprintf '%6.2fs %5.2fx %s', $m, $ratio, $rss;
+    }
+    printf "%-12s %s\n", $name, join ' ', map { sprintf '%22s', $_ } @cells;
+}
+printf "%-12s %s\n", 'geomean', join ' ',
+    map { sprintf '%22s', sprintf '%5.2fx', exp( sum( map {log} @{ $ratios{$_} } ) / @{ $ratios{$_} } ) } @cols;
+printf "\n(median of %d runs after %d warm-up, interleaved; ratio = median / plain perl's median; RSS = peak resident set)\n",
+    $opt{runs}, $opt{warmup};

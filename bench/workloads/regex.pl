@@ -1,0 +1,12 @@
+# Regex-heavy text processing: tokenise and count words in generated text.
+my @words = qw(alpha beta gamma delta epsilon zeta eta theta iota kappa);
+my $text = join ' ', map { $words[ $_ % @words ] . ( $_ % 13 ) } 1 .. 200_000;
+my %count;
+for my $pass ( 1 .. 3 ) {
+    while ( $text =~ /\b([a-z]+)(\d+)\b/g ) {
+        $count{$1} += $2;
+    }
+    ( my $copy = $text ) =~ s/(\w+?)(\d)/$2$1/g;
+    $count{len} += length $copy;
+}
+print join( ',', map {"$_=$count{$_}"} sort keys %count ), "\n";

@@ -1,0 +1,8 @@
+# String building with .= and x.
+my $total = 0;
+for my $round ( 1 .. 40 ) {
+    my $s = '';
+    $s .= "line $_ " . ( '-' x ( $_ % 40 ) ) . "\n" for 1 .. 40_000;
+    $total += length $s;
+}
+print "$total\n";

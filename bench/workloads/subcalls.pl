@@ -1,0 +1,6 @@
+# Sub-call-bound: recursion and closure calls.
+sub fib { my $n = shift; return $n < 2 ? $n : fib( $n - 1 ) + fib( $n - 2 ) }
+my $add = sub { $_[0] + $_[1] };
+my $sum = 0;
+$sum = $add->( $sum, $_ ) for 1 .. 600_000;
+print fib(26), " $sum\n";

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Install what building and testing Devel::MemProf needs on Debian or
+# Ubuntu: a C compiler, libclang for bindgen, perl's headers, and the
+# programs the tests compare against.  Rust (cargo) must already be there.
+set -euo pipefail
+
+packages=(
+    build-essential libclang-dev libperl-dev perl
+    libjson-xs-perl libmoose-perl heaptrack time
+    libdevel-nytprof-perl perltidy libperl-critic-perl
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "Installing: ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! command -v cargo >/dev/null; then
+    echo "cargo is not installed: install Rust from https://rustup.rs (or your distribution) and run this again" >&2
+    exit 1
+fi
