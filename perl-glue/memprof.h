@@ -129,8 +129,10 @@ void memprof_xs_boot(void *interp, int (*rs_boot)(void *));
 
 /* Credit the counters' movement since the last credit to the current location. */
 void memprof_rs_flush(void *interp, struct memprof_tls *t, int64_t sv_count);
-/* The innermost frame changed: recompute t->cur_node (and t->cur_file when compiling). */
-void memprof_rs_sync(void *interp, struct memprof_tls *t, const void *cop);
+/* The innermost frame changed: recompute t->cur_node.  Returns non-zero
+ * when it also set t->cur_file and t->cur_line (compiling, or a
+ * pseudo-location), zero when they are the COP's. */
+int memprof_rs_sync(void *interp, struct memprof_tls *t, const void *cop);
 /* File id for a COP not in the cache. */
 uint32_t memprof_rs_file_id(void *interp, struct memprof_tls *t, const void *cop);
 /* A string eval or require is about to be compiled (block hook bhk_eval). */

@@ -37,6 +37,7 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     const void *cv = NULL;
     const void *oldcop = NULL;
     const uint8_t compiling = (cop == &PL_compiling);
+    int resolved = compiling;
     if (ix >= 0) {
         const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
         cv = CxTYPE(cx) == CXt_EVAL ? (const void *)cx->blk_eval.cv : (const void *)cx->blk_sub.cv;
@@ -49,9 +50,9 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         t->id_cv = cv;
         t->id_oldcop = oldcop;
         t->id_compiling = compiling;
-        memprof_rs_sync(MP_INTERP, t, cop);
+        resolved = memprof_rs_sync(MP_INTERP, t, cop);
     }
-    if (!compiling) {
+    if (!resolved) {
         struct memprof_file_slot *slot = &t->file_cache[file_slot_index(cop)];
         if (slot->cop != cop) {
             slot->file = memprof_rs_file_id(MP_INTERP, t, cop);

@@ -3,7 +3,7 @@
 //! that ran while it was on the stack, each stack counted once however
 //! deep the recursion).  Every renderer works from these.
 
-use crate::profile::{Entry, FrameKind, Metrics, Profile, NONE};
+use crate::profile::{Entry, Metrics, Profile, NONE};
 use ahash::RandomState;
 use std::collections::HashMap;
 
@@ -116,29 +116,31 @@ impl<'a> Analysis<'a> {
         })
     }
 
+    #[cfg(test)]
     pub fn line(&self, file: u32, line: u32) -> Option<&LineView> {
         self.line_index.get(&(file, line)).map(|&i| &self.lines[i])
     }
 
     /// A sub by frame name.
+    #[cfg(test)]
     pub fn sub_named(&self, name: &str) -> Option<&SubView> {
         self.subs.iter().find(|s| self.profile.frames[s.frame as usize].name == name)
-    }
-
-    pub fn frame_kind(&self, frame: u32) -> FrameKind {
-        self.profile.frames[frame as usize].kind
     }
 }
 
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::profile::{Frame, Node, SourceFile};
+    use crate::profile::{Frame, FrameKind, Node, SourceFile};
 
     /// main (t.pl:5) -> main::bar (t.pl:2) -> main::bar (t.pl:2) -> leaf t.pl:1
     pub fn recursive_profile() -> Profile {
         let mut p = Profile::default();
-        p.files.push(SourceFile { name: "t.pl".into(), source: None });
+        p.files.push(SourceFile {
+            name: "t.pl".into(),
+            source: None,
+            lines: vec![(1, "sub bar { my $var = 1; }".into()), (2, "bar();".into()), (5, "bar(1);".into())],
+        });
         p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
         p.frames.push(Frame { name: "main::bar".into(), kind: FrameKind::Sub, file: 0, line: 1 });
         p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });

@@ -171,6 +171,7 @@ pub fn parse(spec: &str) -> (Options, Vec<String>) {
 
 impl Options {
     /// The options as name and value, for the profile's record of the run.
+    #[allow(dead_code)] // the library's profile writer uses it; the binary doesn't
     pub fn pairs(&self) -> Vec<(String, String)> {
         let start = match self.start {
             Start::Begin => "begin",

@@ -29,6 +29,76 @@ enum Command {
     /// Run a Perl program under the profiler (no installation needed)
     #[command(after_help = run::AFTER_HELP)]
     Run(run::RunArgs),
+    /// Print the top subs and lines, in sentences or as a Markdown table
+    Report {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// How many subs and lines to list
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// text, or markdown for pasting into a pull request
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Draw a memory flame graph (SVG)
+    Flamegraph {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// What the frames are sized by: net, alloc, retained or peak
+        #[arg(long, short, default_value = "net")]
+        metric: String,
+        /// Add the statements (file:line) as leaf frames
+        #[arg(long)]
+        lines: bool,
+        /// Title of the graph [default: the script and the metric]
+        #[arg(long)]
+        title: Option<String>,
+        /// Where to write the SVG [default: standard output]
+        #[arg(short, long, value_name = "OUT.svg")]
+        output: Option<PathBuf>,
+    },
+    /// Print a table per line, sub or stack as CSV
+    Csv {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// One row per line, sub or stack
+        #[arg(long, default_value = "line")]
+        by: String,
+    },
+    /// Compare two profiles: what grew, per sub and per line
+    Diff {
+        /// The profile before the change
+        old: PathBuf,
+        /// The profile after it
+        new: PathBuf,
+        /// text, markdown or json
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Also write a differential flame graph (SVG) here
+        #[arg(short, long, value_name = "DIFF.svg")]
+        output: Option<PathBuf>,
+        /// Leave out changes smaller than this many bytes
+        #[arg(long, default_value_t = 1024, value_name = "BYTES")]
+        threshold: u64,
+        /// Exit with status 1 when any sub grew by more than this many bytes (a CI gate)
+        #[arg(long, value_name = "BYTES")]
+        fail_over: Option<u64>,
+        /// How many subs and lines to list
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
+    /// Merge several profiles (forked workers) into one
+    Merge {
+        /// Profiles to merge
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Where to write the merged profile
+        #[arg(short, long, required = true, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Print the profile as JSON (the document described in DESIGN §7)
     Json {
         /// Profile to read
@@ -87,8 +157,71 @@ fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// Write a file, naming it in any error.
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+}
+
+fn report_format(name: &str) -> Result<render::report::Format, Failure> {
+    match name {
+        "text" => Ok(render::report::Format::Text),
+        "markdown" | "md" => Ok(render::report::Format::Markdown),
+        _ => Err(Failure(format!("unknown format '{name}' (use text or markdown)"))),
+    }
+}
+
 fn dispatch(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
+        Command::Report { file, top, format } => {
+            let format = report_format(&format)?;
+            let p = load(&file)?;
+            print(&render::report::render(&p, &render::report::ReportOptions { top, format }))?;
+            Ok(0)
+        }
+        Command::Flamegraph { file, metric: name, lines, title, output } => {
+            let p = load(&file)?;
+            let m = metric(&name, &p)?;
+            let svg = render::flamegraph::render(&p, m, lines, title.as_deref())?;
+            match output {
+                Some(path) => write_file(&path, &svg)?,
+                None => print(&svg)?,
+            }
+            Ok(0)
+        }
+        Command::Csv { file, by } => {
+            let by = render::csv::By::parse(&by)?;
+            let p = load(&file)?;
+            print(&render::csv::render(&p, by)?)?;
+            Ok(0)
+        }
+        Command::Diff { old, new, format, output, threshold, fail_over, top } => {
+            if !matches!(format.as_str(), "text" | "markdown" | "md" | "json") {
+                return Err(Failure(format!("unknown format '{format}' (use text, markdown or json)")));
+            }
+            let (po, pn) = (load(&old)?, load(&new)?);
+            let c = render::diff::compare(&po, &pn, threshold);
+            let text = match format.as_str() {
+                "json" => render::diff::json(&c) + "\n",
+                "text" => render::diff::text(&c, top),
+                _ => render::diff::markdown(&c, top),
+            };
+            if let Some(path) = output {
+                write_file(&path, &render::diff::flamegraph(&po, &pn)?)?;
+            }
+            print(&text)?;
+            // The gate looks at every change, not just those over the threshold.
+            let all = render::diff::compare(&po, &pn, 0);
+            Ok(match fail_over {
+                Some(limit) if all.subs.iter().any(|s| s.delta_bytes > limit as i64) => 1,
+                _ => 0,
+            })
+        }
+        Command::Merge { files, output } => {
+            let profiles = files.iter().map(|f| load(f)).collect::<Result<Vec<_>, _>>()?;
+            let merged = crate::profile::merge::merge(&profiles);
+            format::write(&output, &merged).map_err(Failure)?;
+            Ok(0)
+        }
         Command::Run(args) => run::run(args),
         Command::Json { file, pretty } => {
             let p = load(&file)?;

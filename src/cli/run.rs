@@ -9,6 +9,7 @@
 
 use super::Failure;
 use crate::options;
+use crate::render::{self, Metric};
 use clap::Args;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -37,9 +38,12 @@ pub struct RunArgs {
     /// Where to write the profile [default: memprof.out, or MEMPROF's file=]
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Skip the summary after the run
+    /// Skip the flame graphs and the summary after the run
     #[arg(long)]
     no_render: bool,
+    /// Directory for the flame graphs
+    #[arg(long, default_value = "flamegraphs", value_name = "DIR")]
+    flamegraphs: PathBuf,
     /// Perl options, then the script and its arguments (or -e CODE)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "PERL_ARGS")]
     perl_args: Vec<OsString>,
@@ -125,30 +129,69 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         s.push(format!(".{}", child.id()));
         profile = PathBuf::from(s);
     }
-    if !args.quiet {
-        summarise(&profile, args.no_render);
+    if !args.no_render || !args.quiet {
+        render_after(&profile, &args);
     }
     Ok(exit_like(status))
 }
 
-/// What memprof says after the program: where the profile went and its headline.
-fn summarise(profile: &Path, no_render: bool) {
-    match crate::profile::format::read(profile) {
-        Err(e) => eprintln!("memprof: no profile at {}: {e}", profile.display()),
-        Ok(p) => {
-            eprintln!("memprof: profile written to {}", profile.display());
-            if !no_render {
-                let t = &p.totals;
-                eprintln!(
-                    "memprof: net growth {} bytes; {} bytes allocated in {} allocations; heap peak {} bytes",
-                    t.net_bytes(),
-                    t.alloc_bytes,
-                    t.alloc_count,
-                    p.peak.bytes
-                );
+/// The file name stem of the graphs: the script's, or "one-liner" for -e.
+fn stem(script: &str) -> String {
+    if script == "-e" || script == "-E" || script.is_empty() {
+        return "one-liner".into();
+    }
+    Path::new(script)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script".into())
+}
+
+/// After the program: flame graphs and the first screen of the report,
+/// on stderr so that the program's stdout stays clean for pipes.
+fn render_after(profile: &Path, args: &RunArgs) {
+    let say = |line: &str| {
+        if !args.quiet {
+            eprintln!("{line}");
+        }
+    };
+    let p = match crate::profile::format::read(profile) {
+        Ok(p) => p,
+        Err(e) => {
+            say(&format!("memprof: no profile at {}: {e}", profile.display()));
+            return;
+        }
+    };
+    let mut written = Vec::new();
+    if !args.no_render {
+        let metrics: &[Metric] = if p.run.site_tracking {
+            &[Metric::Net, Metric::Alloc, Metric::Retained, Metric::Peak]
+        } else {
+            &[Metric::Net, Metric::Alloc]
+        };
+        if let Err(e) = std::fs::create_dir_all(&args.flamegraphs) {
+            say(&format!("memprof: cannot create {}: {e}", args.flamegraphs.display()));
+        }
+        for &m in metrics {
+            let path = args.flamegraphs.join(format!("{}-{}.svg", stem(&p.run.script), m.name()));
+            let result = render::flamegraph::render(&p, m, false, None)
+                .and_then(|svg| std::fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display())));
+            match result {
+                Ok(()) => written.push(path.display().to_string()),
+                Err(e) => say(&format!("memprof: {e}")),
             }
         }
     }
+    if args.quiet {
+        return;
+    }
+    eprintln!();
+    eprint!("{}", render::report::render(&p, &render::report::ReportOptions { top: 5, format: render::report::Format::Text }));
+    eprintln!();
+    eprintln!("memprof: profile written to {}", profile.display());
+    if !written.is_empty() {
+        eprintln!("memprof: flame graphs: {}", written.join(", "));
+    }
+    eprintln!("memprof: more with `memprof report {}`", profile.display());
 }
 
 /// Our exit status: the program's, or its death by the same signal.

@@ -159,7 +159,7 @@ mod tests {
     fn sample() -> Profile {
         let mut p = Profile::default();
         p.run.script = "t.pl".into();
-        p.files.push(SourceFile { name: "t.pl".into(), source: None });
+        p.files.push(SourceFile { name: "t.pl".into(), source: None, lines: vec![(3, "my $x;".into())] });
         p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
         p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });
         let m = Metrics { alloc_bytes: 100, alloc_count: 1, ..Metrics::default() };

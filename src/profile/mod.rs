@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod format;
+pub mod merge;
 
 /// "No such index": a root node's parent, a pseudo-location's file.
 pub const NONE: u32 = u32::MAX;
@@ -99,8 +100,22 @@ pub struct Frame {
 pub struct SourceFile {
     /// As perl names it, with evals given their origin: `(eval 5)[t.pl:3]`.
     pub name: String,
-    /// Saved source, for string evals and `-e` (files are read from disk).
+    /// Whole source, for string evals and `-e` (files are read from disk).
     pub source: Option<String>,
+    /// The text of every line that memory was credited to (or that called
+    /// something that was), as it was when the profile was written: for
+    /// reports, and for matching lines when a diff's source changed.
+    pub lines: Vec<(u32, String)>,
+}
+
+impl SourceFile {
+    /// Text of a line, if saved.
+    pub fn line_text(&self, line: u32) -> Option<&str> {
+        self.lines
+            .binary_search_by_key(&line, |(n, _)| *n)
+            .ok()
+            .map(|i| self.lines[i].1.as_str())
+    }
 }
 
 /// One step of a call stack.
@@ -159,6 +174,8 @@ pub struct RunInfo {
     pub command: Vec<String>,
     /// The script's name (`$0` at startup), or `-e`.
     pub script: String,
+    /// The working directory at startup, against which relative file names resolve.
+    pub cwd: String,
     pub pid: u32,
     pub ppid: u32,
     /// Unix time in seconds.
@@ -172,6 +189,8 @@ pub struct RunInfo {
     pub untracked_free_bytes: u64,
     /// The part of that freed before the heap's peak.
     pub untracked_free_before_peak: u64,
+    /// When several profiles were merged: the pids of the processes.
+    pub merged_pids: Vec<u32>,
 }
 
 /// A whole profile.

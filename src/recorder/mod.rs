@@ -71,6 +71,8 @@ pub struct Recorder {
     pid: u32,
     start_time: f64,
     output: PathBuf,
+    /// The working directory at startup: relative file names resolve against it.
+    cwd: PathBuf,
     marks: Vec<Mark>,
 }
 
@@ -123,14 +125,8 @@ impl Recorder {
             exit: pseudo_root(&mut tables, "(exit)"),
             disabled: pseudo_root(&mut tables, "(disabled)"),
         };
-        let output = unaccounted(|| {
-            let path = PathBuf::from(&opts.file);
-            if path.is_absolute() {
-                path
-            } else {
-                std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path)
-            }
-        });
+        let cwd = unaccounted(|| std::env::current_dir().unwrap_or_default());
+        let output = cwd.join(&opts.file);
         Box::new(Recorder {
             interp,
             opts,
@@ -153,6 +149,7 @@ impl Recorder {
             pid: unsafe { libc::getpid() } as u32,
             start_time: now(),
             output,
+            cwd,
             marks: Vec::new(),
         })
     }
@@ -290,11 +287,12 @@ pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_coun
 }
 
 #[no_mangle]
-pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) {
+pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> c_int {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
-    if let Some(r) = recorder(t) {
-        r.sync(t, cop);
+    match recorder(t) {
+        Some(r) => c_int::from(r.sync(t, cop)),
+        None => 0,
     }
 }
 

@@ -47,6 +47,9 @@ struct ShadowFrame {
     cv: *const c_void,
     oldcop: *const c_void,
     node: u32,
+    /// A BEGIN or UNITCHECK block, or a require from the lexer: run by
+    /// the compiler, which resumes when it returns.
+    compile_time: bool,
 }
 
 impl ShadowFrame {
@@ -63,9 +66,13 @@ impl ShadowFrame {
 pub struct Stack {
     shadow: Vec<ShadowFrame>,
     fresh: Vec<RealFrame>,
+    /// Callers' COPs of compile-time frames popped by the last walk.
+    returned_to_compiler: Vec<*const c_void>,
+    /// Whether the last node made was run by the compiler.
+    last_compile_time: bool,
     /// (parent node, caller's COP, CV, CV's first op) -> node.  Emptied
     /// whenever a COP is freed, since its address may then be reused.
-    node_cache: HashMap<(u32, usize, usize, usize), u32, RandomState>,
+    node_cache: HashMap<(u32, usize, usize, usize), (u32, bool), RandomState>,
     cache_generation: u64,
 }
 
@@ -162,8 +169,9 @@ impl Recorder {
     }
 
     /// The innermost frame changed (or compilation started or stopped):
-    /// bring the shadow stack up to date and set `t.cur_node`.
-    pub(super) fn sync(&mut self, t: &mut memprof_tls, cop: *const c_void) {
+    /// bring the shadow stack up to date and set `t.cur_node`.  Returns
+    /// true when it also set the file and line.
+    pub(super) fn sync(&mut self, t: &mut memprof_tls, cop: *const c_void) -> bool {
         let interp = self.interp;
         // SAFETY: the interpreter is live; its context stacks are
         // consistent at a statement boundary.
@@ -182,7 +190,12 @@ impl Recorder {
         self.push_fresh_frames(t, cop, compiling_cop);
 
         let top = self.stack.shadow.last().map_or(self.main_node, |f| f.node);
-        if cop == compiling_cop {
+        // op.c: process_special_blocks runs a BEGIN block with a private
+        // copy of PL_compiling as its caller, and restores PL_compiling
+        // after the runloop has returned: when a BEGIN block returns, the
+        // compiler resumes even though PL_curcop is not yet &PL_compiling.
+        let back_in_compiler = self.stack.returned_to_compiler.contains(&cop);
+        if cop == compiling_cop || back_in_compiler {
             // SAFETY: the interpreter is live.
             if unsafe { perl::memprof_parser_active(interp) } != 0 {
                 let file = self.compiling_file();
@@ -197,6 +210,7 @@ impl Recorder {
                 };
                 Self::enter_pseudo(t, at);
             }
+            true
         } else {
             t.cur_node = top;
             if !self.main_leave_patched && self.phase() == perl::perl_phase_PERL_PHASE_RUN as i32 {
@@ -204,6 +218,7 @@ impl Recorder {
                 // SAFETY: the interpreter is live and has compiled its main program.
                 unsafe { perl::memprof_patch_main_leave(interp) };
             }
+            false
         }
     }
 
@@ -232,6 +247,7 @@ impl Recorder {
     unsafe fn walk_contexts(&mut self, cur_si: *const stackinfo) {
         let stack = &mut self.stack;
         stack.fresh.clear();
+        stack.returned_to_compiler.clear();
         // SAFETY (whole block): stackinfos and their context arrays are
         // live; si_cxsubix/old_cxsubix index entries below si_cxix.
         unsafe {
@@ -268,7 +284,13 @@ impl Recorder {
                 si = (*si).si_prev;
                 level = level.saturating_sub(1);
             }
-            stack.shadow.truncate(if matched { keep } else { 0 });
+            let keep = if matched { keep } else { 0 };
+            for gone in &stack.shadow[keep..] {
+                if gone.compile_time {
+                    stack.returned_to_compiler.push(gone.oldcop);
+                }
+            }
+            stack.shadow.truncate(keep);
         }
     }
 
@@ -279,6 +301,7 @@ impl Recorder {
             // What runs in this frame: the next frame's call site, or the statement.
             let exec_cop = if k > 0 { self.stack.fresh[k - 1].oldcop } else { cop };
             let parent = self.stack.shadow.last().map_or(self.main_node, |f| f.node);
+            self.stack.last_compile_time = false;
             let node = if real.transparent() {
                 parent
             } else {
@@ -291,6 +314,7 @@ impl Recorder {
                 cv: real.cv,
                 oldcop: real.oldcop,
                 node,
+                compile_time: self.stack.last_compile_time,
             });
         }
     }
@@ -314,7 +338,8 @@ impl Recorder {
         // whose line moves on: never cached.
         let from_compiling_cop = real.oldcop == compiling_cop;
         if !from_compiling_cop {
-            if let Some(&node) = self.stack.node_cache.get(&key) {
+            if let Some(&(node, compile_time)) = self.stack.node_cache.get(&key) {
+                self.stack.last_compile_time = compile_time;
                 return node;
             }
         }
@@ -334,7 +359,9 @@ impl Recorder {
         // of PL_compiling as the caller), as does a require from the lexer:
         // they hang under that file's compile frame.  END blocks are called
         // from perl_destruct, at line 0 of the script.
-        let (parent, call_file, call_line) = if parsing && (from_compiling_cop || naming.compile_time) {
+        let compile_time = parsing && (from_compiling_cop || naming.compile_time);
+        self.stack.last_compile_time = compile_time;
+        let (parent, call_file, call_line) = if compile_time {
             (self.compile_node(parent, call_file), call_file, call_line)
         } else if from_compiling_cop {
             (parent, self.script_file, 0)
@@ -344,7 +371,7 @@ impl Recorder {
         let frame = self.tables.frame(naming.kind, naming.name, naming.file, naming.line);
         let node = self.tables.node(parent, frame, call_file, call_line);
         if !from_compiling_cop {
-            self.stack.node_cache.insert(key, node);
+            self.stack.node_cache.insert(key, (node, compile_time));
         }
         node
     }

@@ -40,7 +40,7 @@ impl Tables {
             None => (String::from_utf8_lossy(raw).into_owned(), None),
         };
         let id = self.files.len() as u32;
-        self.files.push(SourceFile { name, source });
+        self.files.push(SourceFile { name, source, lines: Vec::new() });
         self.file_index.insert(raw.to_vec(), id);
         id
     }

@@ -99,6 +99,7 @@ impl Recorder {
         }
         p.peak = self.peak;
         p.marks = self.marks.clone();
+        self.save_line_texts(&mut p);
         // SAFETY: the accessors return static or interpreter-owned strings.
         let (perl_version, script) = unsafe {
             (
@@ -111,6 +112,7 @@ impl Recorder {
             perl_version,
             command,
             script,
+            cwd: self.cwd.to_string_lossy().into_owned(),
             pid: self.pid,
             // SAFETY: getppid has no preconditions.
             ppid: unsafe { libc::getppid() } as u32,
@@ -120,8 +122,43 @@ impl Recorder {
             site_tracking: false,
             untracked_free_bytes: 0,
             untracked_free_before_peak: 0,
+            merged_pids: Vec::new(),
         };
         p
+    }
+
+    /// Save the text of every line the profile mentions, read from the
+    /// eval's or one-liner's saved source or from the file on disk.
+    fn save_line_texts(&self, p: &mut Profile) {
+        let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); p.files.len()];
+        let mut want = |file: u32, line: u32| {
+            if file != NONE && line > 0 {
+                wanted[file as usize].push(line);
+            }
+        };
+        p.entries.iter().for_each(|e| want(e.file, e.line));
+        p.nodes.iter().for_each(|n| want(n.call_file, n.call_line));
+        p.frames.iter().for_each(|f| want(f.file, f.line));
+        for (file, mut lines) in p.files.iter_mut().zip(wanted) {
+            if lines.is_empty() {
+                continue;
+            }
+            lines.sort_unstable();
+            lines.dedup();
+            let text = match &file.source {
+                Some(source) => source.clone(),
+                None if file.name.starts_with('(') => continue,
+                None => match std::fs::read(self.cwd.join(&file.name)) {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Err(_) => continue,
+                },
+            };
+            let all: Vec<&str> = text.lines().collect();
+            file.lines = lines
+                .into_iter()
+                .filter_map(|n| all.get(n as usize - 1).map(|t| (n, t.to_string())))
+                .collect();
+        }
     }
 }
 

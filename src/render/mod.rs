@@ -1,8 +1,13 @@
 //! Renderers: each turns a profile (through `crate::analysis`) into one
 //! kind of output.  None reaches back into the recorder.
 
+pub mod csv;
+pub mod diff;
+pub mod flamegraph;
 pub mod folded;
 pub mod json;
+pub mod report;
+pub mod units;
 
 use crate::profile::Metrics;
 
