@@ -25,7 +25,9 @@ fn perl_config(perl: &str) -> PerlConfig {
     let out = Command::new(perl)
         .args(["-e", script])
         .output()
-        .unwrap_or_else(|e| panic!("cannot run perl ({perl}): {e}; set PERL to the perl to build for"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run perl ({perl}): {e}; set PERL to the perl to build for")
+        });
     if !out.status.success() {
         panic!(
             "{perl} could not report its configuration:\n{}",
@@ -41,10 +43,18 @@ fn perl_config(perl: &str) -> PerlConfig {
             .to_string()
     };
     let exe = next("$^X");
-    let ccopts = next("ccopts").split_whitespace().map(String::from).collect();
+    let ccopts = next("ccopts")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
     let multiplicity = next("usemultiplicity") == "1";
     let version = next("version");
-    PerlConfig { exe, ccopts, multiplicity, version }
+    PerlConfig {
+        exe,
+        ccopts,
+        multiplicity,
+        version,
+    }
 }
 
 fn main() {

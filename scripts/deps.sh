@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential libclang-dev libperl-dev perl
-    libjson-xs-perl libmoose-perl heaptrack time
+    libjson-xs-perl libxml-parser-perl libmoose-perl heaptrack time
     libdevel-nytprof-perl perltidy libperl-critic-perl
 )
 missing=()

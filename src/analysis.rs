@@ -47,7 +47,11 @@ impl Profile {
         let mut n = e.node;
         while n != NONE {
             let node = &self.nodes[n as usize];
-            steps.push(Step { frame: node.frame, file, line });
+            steps.push(Step {
+                frame: node.frame,
+                file,
+                line,
+            });
             file = node.call_file;
             line = node.call_line;
             n = node.parent;
@@ -58,7 +62,10 @@ impl Profile {
 
     /// Frame names of a stack, root first.
     pub fn frame_names(&self, steps: &[Step]) -> Vec<&str> {
-        steps.iter().map(|s| self.frames[s.frame as usize].name.as_str()).collect()
+        steps
+            .iter()
+            .map(|s| self.frames[s.frame as usize].name.as_str())
+            .collect()
     }
 }
 
@@ -102,7 +109,12 @@ impl<'a> Analysis<'a> {
 
     fn line_slot(&mut self, file: u32, line: u32, stamps: &mut Vec<usize>) -> usize {
         *self.line_index.entry((file, line)).or_insert_with(|| {
-            self.lines.push(LineView { file, line, exclusive: Metrics::default(), inclusive: Metrics::default() });
+            self.lines.push(LineView {
+                file,
+                line,
+                exclusive: Metrics::default(),
+                inclusive: Metrics::default(),
+            });
             stamps.push(0);
             self.lines.len() - 1
         })
@@ -110,7 +122,11 @@ impl<'a> Analysis<'a> {
 
     fn sub_slot(&mut self, frame: u32, stamps: &mut Vec<usize>) -> usize {
         *self.sub_index.entry(frame).or_insert_with(|| {
-            self.subs.push(SubView { frame, exclusive: Metrics::default(), inclusive: Metrics::default() });
+            self.subs.push(SubView {
+                frame,
+                exclusive: Metrics::default(),
+                inclusive: Metrics::default(),
+            });
             stamps.push(0);
             self.subs.len() - 1
         })
@@ -124,37 +140,16 @@ impl<'a> Analysis<'a> {
     /// A sub by frame name.
     #[cfg(test)]
     pub fn sub_named(&self, name: &str) -> Option<&SubView> {
-        self.subs.iter().find(|s| self.profile.frames[s.frame as usize].name == name)
+        self.subs
+            .iter()
+            .find(|s| self.profile.frames[s.frame as usize].name == name)
     }
 }
 
 #[cfg(test)]
-pub mod tests {
+mod tests {
     use super::*;
-    use crate::profile::{Frame, FrameKind, Node, SourceFile};
-
-    /// main (t.pl:5) -> main::bar (t.pl:2) -> main::bar (t.pl:2) -> leaf t.pl:1
-    pub fn recursive_profile() -> Profile {
-        let mut p = Profile::default();
-        p.files.push(SourceFile {
-            name: "t.pl".into(),
-            source: None,
-            lines: vec![(1, "sub bar { my $var = 1; }".into()), (2, "bar();".into()), (5, "bar(1);".into())],
-        });
-        p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
-        p.frames.push(Frame { name: "main::bar".into(), kind: FrameKind::Sub, file: 0, line: 1 });
-        p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });
-        p.nodes.push(Node { parent: 0, frame: 1, call_file: 0, call_line: 5 });
-        p.nodes.push(Node { parent: 1, frame: 1, call_file: 0, call_line: 2 });
-        let m = |b| Metrics { alloc_bytes: b, alloc_count: 1, ..Metrics::default() };
-        p.entries.push(Entry { node: 1, file: 0, line: 1, metrics: m(100) });
-        p.entries.push(Entry { node: 2, file: 0, line: 1, metrics: m(10) });
-        p.entries.push(Entry { node: 0, file: 0, line: 5, metrics: m(1) });
-        for e in p.entries.clone() {
-            p.totals.add(&e.metrics);
-        }
-        p
-    }
+    use crate::profile::fixtures::recursive_profile;
 
     #[test]
     fn recursion_counts_once_per_stack() {
@@ -162,7 +157,10 @@ pub mod tests {
         let a = Analysis::new(&p);
         let bar = a.sub_named("main::bar").unwrap();
         assert_eq!(bar.exclusive.alloc_bytes, 110);
-        assert_eq!(bar.inclusive.alloc_bytes, 110, "the nested bar is not counted twice");
+        assert_eq!(
+            bar.inclusive.alloc_bytes, 110,
+            "the nested bar is not counted twice"
+        );
         assert_eq!(a.sub_named("main").unwrap().inclusive.alloc_bytes, 111);
         // Line 2 is a call site only in the nested stack; line 5 in both bar stacks.
         assert_eq!(a.line(0, 2).unwrap().inclusive.alloc_bytes, 10);
@@ -188,7 +186,10 @@ pub mod tests {
     fn path_carries_call_sites() {
         let p = recursive_profile();
         let steps = p.path(&p.entries[1]);
-        assert_eq!(p.frame_names(&steps), vec!["main", "main::bar", "main::bar"]);
+        assert_eq!(
+            p.frame_names(&steps),
+            vec!["main", "main::bar", "main::bar"]
+        );
         let lines: Vec<u32> = steps.iter().map(|s| s.line).collect();
         assert_eq!(lines, vec![5, 2, 1]);
     }

@@ -43,7 +43,15 @@ impl Default for Options {
 }
 
 /// The names `MEMPROF` accepts, for the warning about an unknown one.
-pub const KNOWN: &[&str] = &["file", "addpid", "start", "sigexit", "sites", "trace", "trace_file"];
+pub const KNOWN: &[&str] = &[
+    "file",
+    "addpid",
+    "start",
+    "sigexit",
+    "sites",
+    "trace",
+    "trace_file",
+];
 
 /// Signals `sigexit=1` means.
 const DEFAULT_SIGEXIT: &[&str] = &["INT", "TERM", "HUP"];
@@ -55,13 +63,15 @@ fn split_pairs(spec: &str) -> Vec<String> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                if let Some(next) = chars.next() {
-                    out.last_mut().map(|s| s.push(next));
+                if let (Some(next), Some(s)) = (chars.next(), out.last_mut()) {
+                    s.push(next);
                 }
             }
             ':' => out.push(String::new()),
             _ => {
-                out.last_mut().map(|s| s.push(c));
+                if let Some(s) = out.last_mut() {
+                    s.push(c);
+                }
             }
         }
     }
@@ -85,10 +95,12 @@ fn signal_list(value: &str) -> Option<Vec<String>> {
     }
     let mut out = Vec::new();
     for name in value.split(',') {
-        let name = name.trim().trim_start_matches("SIG").trim_start_matches("sig").to_ascii_uppercase();
-        if signal_number(&name).is_none() {
-            return None;
-        }
+        let name = name
+            .trim()
+            .trim_start_matches("SIG")
+            .trim_start_matches("sig")
+            .to_ascii_uppercase();
+        signal_number(&name)?;
         out.push(name);
     }
     Some(out)
@@ -212,7 +224,10 @@ mod tests {
     #[test]
     fn sigexit_forms() {
         assert_eq!(parse("sigexit=1").0.sigexit, vec!["INT", "TERM", "HUP"]);
-        assert_eq!(parse("sigexit=SIGUSR1,term").0.sigexit, vec!["USR1", "TERM"]);
+        assert_eq!(
+            parse("sigexit=SIGUSR1,term").0.sigexit,
+            vec!["USR1", "TERM"]
+        );
         assert!(parse("sigexit=0").0.sigexit.is_empty());
     }
 

@@ -152,7 +152,9 @@ fn metric(name: &str, p: &Profile) -> Result<Metric, Failure> {
 fn print(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure(format!("writing output: {e}"))),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure(format!("writing output: {e}")))
+        }
         _ => Ok(()),
     }
 }
@@ -166,7 +168,9 @@ fn report_format(name: &str) -> Result<render::report::Format, Failure> {
     match name {
         "text" => Ok(render::report::Format::Text),
         "markdown" | "md" => Ok(render::report::Format::Markdown),
-        _ => Err(Failure(format!("unknown format '{name}' (use text or markdown)"))),
+        _ => Err(Failure(format!(
+            "unknown format '{name}' (use text or markdown)"
+        ))),
     }
 }
 
@@ -175,10 +179,19 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Report { file, top, format } => {
             let format = report_format(&format)?;
             let p = load(&file)?;
-            print(&render::report::render(&p, &render::report::ReportOptions { top, format }))?;
+            print(&render::report::render(
+                &p,
+                &render::report::ReportOptions { top, format },
+            ))?;
             Ok(0)
         }
-        Command::Flamegraph { file, metric: name, lines, title, output } => {
+        Command::Flamegraph {
+            file,
+            metric: name,
+            lines,
+            title,
+            output,
+        } => {
             let p = load(&file)?;
             let m = metric(&name, &p)?;
             let svg = render::flamegraph::render(&p, m, lines, title.as_deref())?;
@@ -194,9 +207,19 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&render::csv::render(&p, by)?)?;
             Ok(0)
         }
-        Command::Diff { old, new, format, output, threshold, fail_over, top } => {
+        Command::Diff {
+            old,
+            new,
+            format,
+            output,
+            threshold,
+            fail_over,
+            top,
+        } => {
             if !matches!(format.as_str(), "text" | "markdown" | "md" | "json") {
-                return Err(Failure(format!("unknown format '{format}' (use text, markdown or json)")));
+                return Err(Failure(format!(
+                    "unknown format '{format}' (use text, markdown or json)"
+                )));
             }
             let (po, pn) = (load(&old)?, load(&new)?);
             let c = render::diff::compare(&po, &pn, threshold);
@@ -217,7 +240,10 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             })
         }
         Command::Merge { files, output } => {
-            let profiles = files.iter().map(|f| load(f)).collect::<Result<Vec<_>, _>>()?;
+            let profiles = files
+                .iter()
+                .map(|f| load(f))
+                .collect::<Result<Vec<_>, _>>()?;
             let merged = crate::profile::merge::merge(&profiles);
             format::write(&output, &merged).map_err(Failure)?;
             Ok(0)
@@ -229,7 +255,11 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print("\n")?;
             Ok(0)
         }
-        Command::Folded { file, metric: name, no_lines } => {
+        Command::Folded {
+            file,
+            metric: name,
+            no_lines,
+        } => {
             let p = load(&file)?;
             let m = metric(&name, &p)?;
             print(&render::folded::render(&p, m, !no_lines))?;

@@ -45,7 +45,12 @@ pub struct RunArgs {
     #[arg(long, default_value = "flamegraphs", value_name = "DIR")]
     flamegraphs: PathBuf,
     /// Perl options, then the script and its arguments (or -e CODE)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "PERL_ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "PERL_ARGS"
+    )]
     perl_args: Vec<OsString>,
 }
 
@@ -157,7 +162,10 @@ fn render_after(profile: &Path, args: &RunArgs) {
     let p = match crate::profile::format::read(profile) {
         Ok(p) => p,
         Err(e) => {
-            say(&format!("memprof: no profile at {}: {e}", profile.display()));
+            say(&format!(
+                "memprof: no profile at {}: {e}",
+                profile.display()
+            ));
             return;
         }
     };
@@ -169,12 +177,19 @@ fn render_after(profile: &Path, args: &RunArgs) {
             &[Metric::Net, Metric::Alloc]
         };
         if let Err(e) = std::fs::create_dir_all(&args.flamegraphs) {
-            say(&format!("memprof: cannot create {}: {e}", args.flamegraphs.display()));
+            say(&format!(
+                "memprof: cannot create {}: {e}",
+                args.flamegraphs.display()
+            ));
         }
         for &m in metrics {
-            let path = args.flamegraphs.join(format!("{}-{}.svg", stem(&p.run.script), m.name()));
-            let result = render::flamegraph::render(&p, m, false, None)
-                .and_then(|svg| std::fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display())));
+            let path = args
+                .flamegraphs
+                .join(format!("{}-{}.svg", stem(&p.run.script), m.name()));
+            let result = render::flamegraph::render(&p, m, false, None).and_then(|svg| {
+                std::fs::write(&path, svg)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            });
             match result {
                 Ok(()) => written.push(path.display().to_string()),
                 Err(e) => say(&format!("memprof: {e}")),
@@ -185,7 +200,16 @@ fn render_after(profile: &Path, args: &RunArgs) {
         return;
     }
     eprintln!();
-    eprint!("{}", render::report::render(&p, &render::report::ReportOptions { top: 5, format: render::report::Format::Text }));
+    eprint!(
+        "{}",
+        render::report::render(
+            &p,
+            &render::report::ReportOptions {
+                top: 5,
+                format: render::report::Format::Text
+            }
+        )
+    );
     eprintln!();
     eprintln!("memprof: profile written to {}", profile.display());
     if !written.is_empty() {

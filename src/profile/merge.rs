@@ -38,14 +38,23 @@ impl Merger {
 
     fn add(&mut self, p: &Profile) {
         let file_map: Vec<u32> = p.files.iter().map(|f| self.file(f)).collect();
-        let remap_file = |f: u32| if f == NONE { NONE } else { file_map[f as usize] };
+        let remap_file = |f: u32| {
+            if f == NONE {
+                NONE
+            } else {
+                file_map[f as usize]
+            }
+        };
         let mut frame_map = Vec::with_capacity(p.frames.len());
         for f in &p.frames {
             let id = match self.frames.get(&f.name) {
                 Some(&id) => id,
                 None => {
                     let id = self.out.frames.len() as u32;
-                    self.out.frames.push(Frame { file: remap_file(f.file), ..f.clone() });
+                    self.out.frames.push(Frame {
+                        file: remap_file(f.file),
+                        ..f.clone()
+                    });
                     self.frames.insert(f.name.clone(), id);
                     id
                 }
@@ -54,12 +63,26 @@ impl Merger {
         }
         let mut node_map: Vec<u32> = Vec::with_capacity(p.nodes.len());
         for n in &p.nodes {
-            let parent = if n.parent == NONE { NONE } else { node_map[n.parent as usize] };
-            let key = (parent, frame_map[n.frame as usize], remap_file(n.call_file), n.call_line);
+            let parent = if n.parent == NONE {
+                NONE
+            } else {
+                node_map[n.parent as usize]
+            };
+            let key = (
+                parent,
+                frame_map[n.frame as usize],
+                remap_file(n.call_file),
+                n.call_line,
+            );
             let next = self.out.nodes.len() as u32;
             let id = *self.nodes.entry(key).or_insert(next);
             if id == next {
-                self.out.nodes.push(Node { parent: key.0, frame: key.1, call_file: key.2, call_line: key.3 });
+                self.out.nodes.push(Node {
+                    parent: key.0,
+                    frame: key.1,
+                    call_file: key.2,
+                    call_line: key.3,
+                });
             }
             node_map.push(id);
         }
@@ -69,15 +92,25 @@ impl Merger {
             let next = self.out.entries.len() as u32;
             let id = *self.entries.entry(key).or_insert(next);
             if id == next {
-                self.out.entries.push(Entry { node: key.0, file: key.1, line: key.2, metrics: Metrics::default() });
+                self.out.entries.push(Entry {
+                    node: key.0,
+                    file: key.1,
+                    line: key.2,
+                    metrics: Metrics::default(),
+                });
             }
             self.out.entries[id as usize].metrics.add(&e.metrics);
             entry_map.push(id);
         }
         self.out.totals.add(&p.totals);
         // Peaks of different processes don't add up: keep the largest.
-        if p.peak.entry != NONE && (self.out.peak.entry == NONE || p.peak.bytes > self.out.peak.bytes) {
-            self.out.peak = Peak { bytes: p.peak.bytes, entry: entry_map[p.peak.entry as usize] };
+        if p.peak.entry != NONE
+            && (self.out.peak.entry == NONE || p.peak.bytes > self.out.peak.bytes)
+        {
+            self.out.peak = Peak {
+                bytes: p.peak.bytes,
+                entry: entry_map[p.peak.entry as usize],
+            };
         }
         self.out.marks.extend(p.marks.iter().cloned());
         let run = &mut self.out.run;
@@ -98,7 +131,10 @@ pub fn merge(profiles: &[Profile]) -> Profile {
         m.out.run.untracked_free_bytes = 0;
         m.out.run.untracked_free_before_peak = 0;
         m.out.run.site_tracking = profiles.iter().all(|p| p.run.site_tracking);
-        m.out.peak = Peak { bytes: 0, entry: NONE };
+        m.out.peak = Peak {
+            bytes: 0,
+            entry: NONE,
+        };
     }
     for p in profiles {
         m.add(p);
@@ -109,7 +145,7 @@ pub fn merge(profiles: &[Profile]) -> Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::tests::recursive_profile;
+    use crate::profile::fixtures::recursive_profile;
 
     #[test]
     fn merging_three_adds_every_metric() {
@@ -128,7 +164,11 @@ mod tests {
         let mut sum = Metrics::default();
         merged.entries.iter().for_each(|e| sum.add(&e.metrics));
         assert_eq!(sum, expect, "entries conserve the totals");
-        assert_eq!(merged.entries.len(), a.entries.len(), "the same stacks are matched");
+        assert_eq!(
+            merged.entries.len(),
+            a.entries.len(),
+            "the same stacks are matched"
+        );
         assert_eq!(merged.validate(), Ok(()));
     }
 }

@@ -113,12 +113,16 @@ impl Recorder {
     fn new(interp: Interp, opts: Options) -> Box<Recorder> {
         let mut tables = Tables::default();
         // SAFETY: PL_origfilename is a C string owned by the interpreter.
-        let script = unsafe { perl::c_string(perl::memprof_origfilename(interp)) }.unwrap_or_else(|| "-".into());
+        let script = unsafe { perl::c_string(perl::memprof_origfilename(interp)) }
+            .unwrap_or_else(|| "-".into());
         let script_file = tables.file(script.as_bytes());
         let main_node = tables.root(FrameKind::Main, "main", script_file);
         let pseudo_root = |tables: &mut Tables, name: &str| {
             let file = tables.file(name.as_bytes());
-            PseudoLocation { node: tables.root(FrameKind::Pseudo, name, file), file }
+            PseudoLocation {
+                node: tables.root(FrameKind::Pseudo, name, file),
+                file,
+            }
         };
         let pseudo = Pseudo {
             startup: pseudo_root(&mut tables, "(startup)"),
@@ -140,7 +144,10 @@ impl Recorder {
             snap_free_bytes: 0,
             start_live: 0,
             snap_peak: 0,
-            peak: Peak { bytes: 0, entry: NONE },
+            peak: Peak {
+                bytes: 0,
+                entry: NONE,
+            },
             main_done: false,
             main_leave_patched: false,
             // SAFETY: getpid has no preconditions.
@@ -165,7 +172,10 @@ impl Recorder {
         t.peak = t.live;
         self.start_live = t.live;
         self.snap_peak = t.live;
-        self.peak = Peak { bytes: 0, entry: NONE };
+        self.peak = Peak {
+            bytes: 0,
+            entry: NONE,
+        };
     }
 
     fn start(&mut self, t: &mut memprof_tls) {
@@ -191,13 +201,19 @@ impl Recorder {
         t.snap_sv_count = sv_count;
         let entry = match self.state {
             State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
-            State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
+            State::Disabled => {
+                self.tables
+                    .entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0)
+            }
             State::Pending | State::Finished => return,
         };
         self.tables.entries[entry as usize].metrics.add(&delta);
         if t.peak > self.snap_peak {
             self.snap_peak = t.peak;
-            self.peak = Peak { bytes: t.peak - self.start_live, entry };
+            self.peak = Peak {
+                bytes: t.peak - self.start_live,
+                entry,
+            };
         }
     }
 
@@ -226,7 +242,11 @@ impl Recorder {
 
     fn mark(&mut self, t: &memprof_tls, label: String) {
         if self.state == State::Running {
-            self.marks.push(Mark { time: now() - self.start_time, live_bytes: t.live - self.start_live, label });
+            self.marks.push(Mark {
+                time: now() - self.start_time,
+                live_bytes: t.live - self.start_live,
+                label,
+            });
         }
     }
 }
@@ -238,7 +258,8 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
     if !t.recorder.is_null() {
         return 0;
     }
-    let (opts, warnings) = unaccounted(|| options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
+    let (opts, warnings) =
+        unaccounted(|| options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
     for w in &warnings {
         warn(w);
     }
@@ -248,7 +269,13 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
     }
     let mut rec = Recorder::new(interp, opts);
     if t.file_cache.is_null() {
-        let cache = vec![perl::memprof_file_slot { cop: std::ptr::null(), file: 0 }; perl::MEMPROF_FILE_CACHE_SIZE as usize];
+        let cache = vec![
+            perl::memprof_file_slot {
+                cop: std::ptr::null(),
+                file: 0
+            };
+            perl::MEMPROF_FILE_CACHE_SIZE as usize
+        ];
         t.file_cache = Box::leak(cache.into_boxed_slice()).as_mut_ptr();
     }
     rec.reset_counters(t);
@@ -287,7 +314,11 @@ pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_coun
 }
 
 #[no_mangle]
-pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> c_int {
+pub extern "C" fn memprof_rs_sync(
+    _interp: Interp,
+    t: *mut memprof_tls,
+    cop: *const c_void,
+) -> c_int {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
     match recorder(t) {
@@ -297,7 +328,11 @@ pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *co
 }
 
 #[no_mangle]
-pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> u32 {
+pub extern "C" fn memprof_rs_file_id(
+    _interp: Interp,
+    t: *mut memprof_tls,
+    cop: *const c_void,
+) -> u32 {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
     match recorder(t) {

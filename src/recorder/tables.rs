@@ -40,7 +40,11 @@ impl Tables {
             None => (String::from_utf8_lossy(raw).into_owned(), None),
         };
         let id = self.files.len() as u32;
-        self.files.push(SourceFile { name, source, lines: Vec::new() });
+        self.files.push(SourceFile {
+            name,
+            source,
+            lines: Vec::new(),
+        });
         self.file_index.insert(raw.to_vec(), id);
         id
     }
@@ -48,7 +52,8 @@ impl Tables {
     /// Remember how to name a string eval before any of its statements runs.
     pub fn register_eval(&mut self, raw: &[u8], display: String, source: Option<String>) {
         let source = source.filter(|s| {
-            let keep = s.len() <= MAX_EVAL_SOURCE && self.eval_source_bytes + s.len() <= MAX_EVAL_SOURCES_TOTAL;
+            let keep = s.len() <= MAX_EVAL_SOURCE
+                && self.eval_source_bytes + s.len() <= MAX_EVAL_SOURCES_TOTAL;
             if keep {
                 self.eval_source_bytes += s.len();
             }
@@ -69,7 +74,12 @@ impl Tables {
             return id;
         }
         let id = self.frames.len() as u32;
-        self.frames.push(Frame { name: name.clone(), kind, file, line });
+        self.frames.push(Frame {
+            name: name.clone(),
+            kind,
+            file,
+            line,
+        });
         self.frame_index.insert(name, id);
         id
     }
@@ -80,7 +90,12 @@ impl Tables {
             return id;
         }
         let id = self.nodes.len() as u32;
-        self.nodes.push(Node { parent, frame, call_file, call_line });
+        self.nodes.push(Node {
+            parent,
+            frame,
+            call_file,
+            call_line,
+        });
         self.node_index.insert(key, id);
         id
     }
@@ -101,7 +116,12 @@ impl Tables {
             return id;
         }
         let id = self.entries.len() as u32;
-        self.entries.push(Entry { node, file, line, metrics: Metrics::default() });
+        self.entries.push(Entry {
+            node,
+            file,
+            line,
+            metrics: Metrics::default(),
+        });
         self.entry_index.insert(key, id);
         id
     }

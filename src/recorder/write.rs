@@ -21,7 +21,7 @@ impl Recorder {
     }
 
     pub(super) fn write(&mut self) {
-        let profile = self.to_profile();
+        let profile = self.build_profile();
         let path = self.output_path();
         if let Err(e) = format::write(&path, &profile) {
             warn(&format!("cannot write the profile: {e}"));
@@ -36,13 +36,15 @@ impl Recorder {
             if argv.is_null() {
                 return Vec::new();
             }
-            (0..argc).filter_map(|i| perl::c_string(*argv.add(i))).collect()
+            (0..argc)
+                .filter_map(|i| perl::c_string(*argv.add(i)))
+                .collect()
         }
     }
 
     /// Keep only what the entries use, renumbered, so that a forked child
     /// or a short profiled section doesn't carry every node ever seen.
-    fn to_profile(&mut self) -> Profile {
+    fn build_profile(&mut self) -> Profile {
         let command = self.command_line();
         if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
             self.tables.set_source(i as u32, one_liner_source(&command));
@@ -84,7 +86,11 @@ impl Recorder {
                 p.frames.push(f);
             }
             let mut n = *node;
-            n.parent = if n.parent == NONE { NONE } else { node_map[n.parent as usize] };
+            n.parent = if n.parent == NONE {
+                NONE
+            } else {
+                node_map[n.parent as usize]
+            };
             n.frame = frame_map[frame];
             n.call_file = keep_file(&mut p, n.call_file);
             node_map[i] = p.nodes.len() as u32;

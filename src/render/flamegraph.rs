@@ -29,7 +29,12 @@ pub fn script_name(p: &Profile) -> &str {
 }
 
 /// Render the flame graph of a profile as an SVG document.
-pub fn render(p: &Profile, metric: Metric, lines: bool, title: Option<&str>) -> Result<String, String> {
+pub fn render(
+    p: &Profile,
+    metric: Metric,
+    lines: bool,
+    title: Option<&str>,
+) -> Result<String, String> {
     let (stacks, negative) = folded::stacks(p, metric, lines);
     let total: i64 = stacks.values().sum();
     let title = title
@@ -37,12 +42,24 @@ pub fn render(p: &Profile, metric: Metric, lines: bool, title: Option<&str>) -> 
         .unwrap_or_else(|| format!("{}: {}", script_name(p), describe(metric)));
     let mut subtitle = format!("{} in all", units::size(total.max(0) as u64));
     if negative < 0 {
-        subtitle.push_str(&format!("; freed elsewhere: {}", units::magnitude(negative)));
+        subtitle.push_str(&format!(
+            "; freed elsewhere: {}",
+            units::magnitude(negative)
+        ));
     }
     if stacks.is_empty() {
-        return Ok(empty_svg(&title, &format!("Nothing to draw: no stack has a positive {}.", describe(metric))));
+        return Ok(empty_svg(
+            &title,
+            &format!(
+                "Nothing to draw: no stack has a positive {}.",
+                describe(metric)
+            ),
+        ));
     }
-    let text: Vec<String> = stacks.into_iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let text: Vec<String> = stacks
+        .into_iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
     let mut opts = options(title, Some(subtitle));
     draw(&mut opts, text.iter().map(String::as_str))
 }
@@ -61,16 +78,24 @@ pub fn options(title: String, subtitle: Option<String>) -> Options<'static> {
 }
 
 /// Run inferno over folded lines and make its tooltips speak in sizes.
-pub fn draw<'a>(opts: &mut Options<'_>, lines: impl IntoIterator<Item = &'a str>) -> Result<String, String> {
+pub fn draw<'a>(
+    opts: &mut Options<'_>,
+    lines: impl IntoIterator<Item = &'a str>,
+) -> Result<String, String> {
     let mut svg = Vec::new();
-    flamegraph::from_lines(opts, lines, &mut svg).map_err(|e| format!("drawing the flame graph: {e}"))?;
+    flamegraph::from_lines(opts, lines, &mut svg)
+        .map_err(|e| format!("drawing the flame graph: {e}"))?;
     let svg = String::from_utf8(svg).map_err(|e| format!("the flame graph is not UTF-8: {e}"))?;
     Ok(humanize_titles(&svg))
 }
 
 /// A valid SVG saying why there is no graph.
 pub fn empty_svg(title: &str, message: &str) -> String {
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     format!(
         "<?xml version=\"1.0\" standalone=\"no\"?>\n<svg version=\"1.1\" width=\"1200\" height=\"80\" \
          xmlns=\"http://www.w3.org/2000/svg\"><text x=\"600\" y=\"24\" text-anchor=\"middle\" \
@@ -88,7 +113,9 @@ fn humanize_titles(svg: &str) -> String {
     let mut rest = svg;
     while let Some(start) = rest.find("<title>") {
         let body_start = start + "<title>".len();
-        let Some(len) = rest[body_start..].find("</title>") else { break };
+        let Some(len) = rest[body_start..].find("</title>") else {
+            break;
+        };
         out.push_str(&rest[..body_start]);
         out.push_str(&humanize_title(&rest[body_start..body_start + len]));
         rest = &rest[body_start + len..];
@@ -98,14 +125,20 @@ fn humanize_titles(svg: &str) -> String {
 }
 
 fn humanize_title(title: &str) -> String {
-    let Some(open) = title.rfind(" (") else { return title.to_string() };
+    let Some(open) = title.rfind(" (") else {
+        return title.to_string();
+    };
     let after = &title[open + 2..];
-    let Some(end) = after.find(" bytes") else { return title.to_string() };
+    let Some(end) = after.find(" bytes") else {
+        return title.to_string();
+    };
     let digits = &after[..end];
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit() || b == b',') {
         return title.to_string();
     }
-    let Ok(n) = digits.replace(',', "").parse::<u64>() else { return title.to_string() };
+    let Ok(n) = digits.replace(',', "").parse::<u64>() else {
+        return title.to_string();
+    };
     if n < 1024 {
         return title.to_string();
     }
@@ -115,7 +148,7 @@ fn humanize_title(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::tests::recursive_profile;
+    use crate::profile::fixtures::recursive_profile;
 
     #[test]
     fn titles_carry_human_sizes() {
@@ -123,7 +156,10 @@ mod tests {
             humanize_title("main::foo (1,048,576 bytes, 50.00%)"),
             "main::foo (1.00 MiB, 1,048,576 bytes, 50.00%)"
         );
-        assert_eq!(humanize_title("all (10 bytes, 100%)"), "all (10 bytes, 100%)");
+        assert_eq!(
+            humanize_title("all (10 bytes, 100%)"),
+            "all (10 bytes, 100%)"
+        );
         assert_eq!(humanize_title("no numbers here"), "no numbers here");
     }
 

@@ -173,13 +173,22 @@ pub fn render(p: &Profile, pretty: bool) -> String {
     let m = |x: &Metrics| JsonMetrics::new(x, sites);
 
     let peak = if p.peak.entry == NONE {
-        PeakJson { bytes: p.peak.bytes, frames: Vec::new(), file: String::new(), line: 0 }
+        PeakJson {
+            bytes: p.peak.bytes,
+            frames: Vec::new(),
+            file: String::new(),
+            line: 0,
+        }
     } else {
         let e = &p.entries[p.peak.entry as usize];
         let steps = p.path(e);
         PeakJson {
             bytes: p.peak.bytes,
-            frames: p.frame_names(&steps).into_iter().map(String::from).collect(),
+            frames: p
+                .frame_names(&steps)
+                .into_iter()
+                .map(String::from)
+                .collect(),
             file: p.file_name(e.file).to_string(),
             line: e.line,
         }
@@ -198,7 +207,11 @@ pub fn render(p: &Profile, pretty: bool) -> String {
         .collect();
 
     let mut subs: Vec<&_> = a.subs.iter().collect();
-    subs.sort_by(|x, y| p.frames[x.frame as usize].name.cmp(&p.frames[y.frame as usize].name));
+    subs.sort_by(|x, y| {
+        p.frames[x.frame as usize]
+            .name
+            .cmp(&p.frames[y.frame as usize].name)
+    });
     let subs = subs
         .into_iter()
         .map(|s| {
@@ -220,7 +233,11 @@ pub fn render(p: &Profile, pretty: bool) -> String {
         .map(|e| {
             let steps = p.path(e);
             StackJson {
-                frames: p.frame_names(&steps).into_iter().map(String::from).collect(),
+                frames: p
+                    .frame_names(&steps)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
                 path: path_json(p, &steps),
                 file: p.file_name(e.file).to_string(),
                 line: e.line,
@@ -267,9 +284,20 @@ pub fn render(p: &Profile, pretty: bool) -> String {
         marks: p
             .marks
             .iter()
-            .map(|k| MarkJson { time: k.time, live_bytes: k.live_bytes, label: &k.label })
+            .map(|k| MarkJson {
+                time: k.time,
+                live_bytes: k.live_bytes,
+                label: &k.label,
+            })
             .collect(),
-        timeline: p.timeline.iter().map(|s| SampleJson { time: s.time, live_bytes: s.live_bytes }).collect(),
+        timeline: p
+            .timeline
+            .iter()
+            .map(|s| SampleJson {
+                time: s.time,
+                live_bytes: s.live_bytes,
+            })
+            .collect(),
     };
     // Serialising plain structs of strings and numbers cannot fail.
     if pretty {
@@ -282,7 +310,7 @@ pub fn render(p: &Profile, pretty: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::tests::recursive_profile;
+    use crate::profile::fixtures::recursive_profile;
 
     #[test]
     fn document_has_the_contract_fields() {
@@ -291,15 +319,34 @@ mod tests {
         assert_eq!(v["format_version"], 1);
         assert_eq!(v["totals"]["alloc_bytes"], 111);
         assert_eq!(v["totals"]["net_bytes"], 111);
-        let bar = v["subs"].as_array().unwrap().iter().find(|s| s["name"] == "main::bar").unwrap();
+        let bar = v["subs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "main::bar")
+            .unwrap();
         assert_eq!(bar["inclusive"]["alloc_bytes"], 110);
         assert_eq!(bar["exclusive"]["alloc_bytes"], 110);
-        let line1 = v["lines"].as_array().unwrap().iter().find(|l| l["line"] == 1).unwrap();
+        let line1 = v["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["line"] == 1)
+            .unwrap();
         assert_eq!(line1["alloc_bytes"], 110);
         assert_eq!(line1["inclusive"]["alloc_bytes"], 110);
         let deep = &v["stacks"][1];
-        assert_eq!(deep["frames"], serde_json::json!(["main", "main::bar", "main::bar"]));
-        assert_eq!(deep["path"][0], serde_json::json!({"frame": "main", "file": "t.pl", "line": 5}));
-        assert!(v["lines"][0].get("retained_bytes").is_none(), "no site fields without site tracking");
+        assert_eq!(
+            deep["frames"],
+            serde_json::json!(["main", "main::bar", "main::bar"])
+        );
+        assert_eq!(
+            deep["path"][0],
+            serde_json::json!({"frame": "main", "file": "t.pl", "line": 5})
+        );
+        assert!(
+            v["lines"][0].get("retained_bytes").is_none(),
+            "no site fields without site tracking"
+        );
     }
 }

@@ -69,7 +69,10 @@ fn signed_or_plain(part: i64, total: i64) -> String {
 
 /// Subs worth naming: not the top level, not pseudo-locations.
 fn is_reportable(kind: FrameKind) -> bool {
-    !matches!(kind, FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread)
+    !matches!(
+        kind,
+        FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread
+    )
 }
 
 /// The frame that ran a line for most of its bytes, to say where it is.
@@ -100,8 +103,12 @@ pub fn place(p: &Profile, file: u32, line: u32) -> String {
 
 /// The saved text of a line, trimmed and shortened.
 pub fn source_text(p: &Profile, file: u32, line: u32, width: usize) -> String {
-    let Some(f) = p.files.get(file as usize) else { return String::new() };
-    let Some(text) = f.line_text(line) else { return String::new() };
+    let Some(f) = p.files.get(file as usize) else {
+        return String::new();
+    };
+    let Some(text) = f.line_text(line) else {
+        return String::new();
+    };
     let text = text.trim();
     if text.chars().count() > width {
         let cut: String = text.chars().take(width.saturating_sub(1)).collect();
@@ -122,7 +129,11 @@ fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
         y.inclusive
             .net_bytes()
             .cmp(&x.inclusive.net_bytes())
-            .then_with(|| p.frames[x.frame as usize].name.cmp(&p.frames[y.frame as usize].name))
+            .then_with(|| {
+                p.frames[x.frame as usize]
+                    .name
+                    .cmp(&p.frames[y.frame as usize].name)
+            })
     });
     subs.truncate(top);
     subs
@@ -130,7 +141,11 @@ fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
 
 fn top_lines<'a>(a: &'a Analysis, top: usize) -> Vec<&'a LineView> {
     let p = a.profile;
-    let mut lines: Vec<&LineView> = a.lines.iter().filter(|l| l.exclusive.net_bytes() > 0).collect();
+    let mut lines: Vec<&LineView> = a
+        .lines
+        .iter()
+        .filter(|l| l.exclusive.net_bytes() > 0)
+        .collect();
     lines.sort_by(|x, y| {
         y.exclusive
             .net_bytes()
@@ -197,13 +212,19 @@ fn text(a: &Analysis, top: usize) -> String {
         p.run.pid,
         duration(p)
     );
-    let _ = writeln!(out, "Sizes in binary units: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB.\n");
+    let _ = writeln!(
+        out,
+        "Sizes in binary units: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB.\n"
+    );
     let _ = writeln!(out, "{}", totals_sentence(p));
     let _ = writeln!(out, "{}", peak_sentence(p));
 
     let subs = top_subs(a, top);
     if !subs.is_empty() {
-        let _ = writeln!(out, "\nWhere memory went up, by sub (everything that ran inside it):");
+        let _ = writeln!(
+            out,
+            "\nWhere memory went up, by sub (everything that ran inside it):"
+        );
         for s in subs {
             let _ = writeln!(out, "  {}", sub_sentence(p, s));
         }
@@ -211,7 +232,10 @@ fn text(a: &Analysis, top: usize) -> String {
     let lines = top_lines(a, top);
     if !lines.is_empty() {
         let owner = owners(p);
-        let _ = writeln!(out, "\nLines that made memory go up (their own statements):");
+        let _ = writeln!(
+            out,
+            "\nLines that made memory go up (their own statements):"
+        );
         for l in lines {
             let place = place(p, l.file, l.line);
             let src = source_text(p, l.file, l.line, 60);
@@ -219,7 +243,11 @@ fn text(a: &Analysis, top: usize) -> String {
                 .get(&(l.file, l.line))
                 .map(|(f, _)| p.frames[*f as usize].name.as_str())
                 .unwrap_or("");
-            let _ = writeln!(out, "  {:>11}  {place}  {src}  [{who}]", signed(l.exclusive.net_bytes()));
+            let _ = writeln!(
+                out,
+                "  {:>11}  {place}  {src}  [{who}]",
+                signed(l.exclusive.net_bytes())
+            );
         }
     }
     out
@@ -256,7 +284,10 @@ fn markdown(a: &Analysis, top: usize) -> String {
     );
     let subs = top_subs(a, top);
     if !subs.is_empty() {
-        let _ = writeln!(out, "| where | net growth | in its own lines | in subs it called | allocated |");
+        let _ = writeln!(
+            out,
+            "| where | net growth | in its own lines | in subs it called | allocated |"
+        );
         let _ = writeln!(out, "|---|---:|---:|---:|---:|");
         for s in subs {
             let f = &p.frames[s.frame as usize];
@@ -288,14 +319,17 @@ fn markdown(a: &Analysis, top: usize) -> String {
         }
         let _ = writeln!(out);
     }
-    let _ = writeln!(out, "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>");
+    let _ = writeln!(
+        out,
+        "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>"
+    );
     out
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
-    use crate::analysis::tests::recursive_profile;
+    use crate::profile::fixtures::recursive_profile;
 
     #[test]
     fn sentence_for_a_sub() {
@@ -313,8 +347,78 @@ mod tests {
     #[test]
     fn text_report_names_lines_with_source() {
         let p = recursive_profile();
-        let r = render(&p, &ReportOptions { top: 5, format: Format::Text });
+        let r = render(
+            &p,
+            &ReportOptions {
+                top: 5,
+                format: Format::Text,
+            },
+        );
         assert!(r.contains("Allocated 111 bytes in 3 allocations, freed 0 bytes in 0: memory went up 111 bytes overall."));
-        assert!(r.contains("+110 bytes  t.pl:1  sub bar { my $var = 1; }  [main::bar]"), "{r}");
+        assert!(
+            r.contains("+110 bytes  t.pl:1  sub bar { my $var = 1; }  [main::bar]"),
+            "{r}"
+        );
+    }
+
+    /// The rows of each Markdown table, as cell texts, parsed by pulldown-cmark.
+    pub fn markdown_tables(md: &str) -> Vec<Vec<Vec<String>>> {
+        use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+        let mut tables = Vec::new();
+        let mut cell: Option<String> = None;
+        for event in Parser::new_ext(md, Options::ENABLE_TABLES) {
+            match event {
+                Event::Start(Tag::Table(_)) => tables.push(Vec::new()),
+                Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                    if let Some(t) = tables.last_mut() {
+                        t.push(Vec::new())
+                    }
+                }
+                Event::Start(Tag::TableCell) => cell = Some(String::new()),
+                Event::Text(text) | Event::Code(text) => {
+                    if let Some(c) = cell.as_mut() {
+                        c.push_str(&text)
+                    }
+                }
+                Event::End(TagEnd::TableCell) => {
+                    if let (Some(t), Some(c)) = (tables.last_mut(), cell.take()) {
+                        if let Some(row) = t.last_mut() {
+                            row.push(c)
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        tables
+    }
+
+    #[test]
+    fn markdown_report_is_tables() {
+        let p = recursive_profile();
+        let md = render(
+            &p,
+            &ReportOptions {
+                top: 5,
+                format: Format::Markdown,
+            },
+        );
+        let tables = markdown_tables(&md);
+        assert_eq!(tables.len(), 3, "totals, subs and lines: {md}");
+        assert_eq!(
+            tables[0][0],
+            vec!["allocated", "freed", "net growth", "heap peak"]
+        );
+        assert_eq!(tables[1][1][0], "sub main::bar");
+        assert_eq!(tables[1][1][1], "+110 bytes");
+        assert_eq!(
+            tables[2][1],
+            vec![
+                "t.pl:1",
+                "+110 bytes",
+                "110 bytes",
+                "sub bar { my $var = 1; }"
+            ]
+        );
     }
 }

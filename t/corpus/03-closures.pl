@@ -24,7 +24,7 @@ $sum += $_->(1000) for @adders;
 print "sum of adders: $sum\n";
 
 my $compose = sub { my @f = @_; sub { my $x = shift; $x = $_->($x) for reverse @f; $x } };
-my $f = $compose->(sub { $_[0] * 2 }, sub { $_[0] + 3 }, sub { "<$_[0]>" x 1 });
+my $f = $compose->(sub { "<$_[0]>" x 2 }, sub { $_[0] + 3 }, sub { $_[0] * 2 });
 print "composed: ", $f->(5), "\n";
 $counters[0]{reset}->();
 print "after reset: [", $counters[0]{hist}->(), "]\n";

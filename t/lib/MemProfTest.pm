@@ -15,7 +15,7 @@ use Test::More ();
 
 our @EXPORT = qw(
     memprof_bin perl_bin repo_root profile_script profile_code run_capture memprof_json
-    line_of sub_named stacks_with conservation_ok write_file slurp MiB
+    line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json
 );
 
 sub MiB () { 1024 * 1024 }
@@ -76,6 +76,8 @@ sub run_capture {
 
 # JSON::XS where installed (profiles of big programs are tens of MB).
 my $JSON = eval { require JSON::XS; JSON::XS->new } || do { require JSON::PP; JSON::PP->new };
+
+sub decode_json { $JSON->decode( $_[0] ) }
 
 # `memprof json FILE`, decoded.
 sub memprof_json {
