@@ -92,6 +92,10 @@ int64_t memprof_sv_count(void *interp);
 const char *memprof_cop_file(const void *cop);
 uint32_t memprof_cop_line(const void *cop);
 int memprof_op_is_cop(const void *op);
+/* Whether a COP means perl is compiling: &PL_compiling or a copy of it. */
+int memprof_cop_compile_time(void *interp, const void *cop);
+/* Whether a COP's address identifies it until op_free (it is in an op slab). */
+int memprof_cop_cacheable(const void *cop);
 /* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
  * sub's own name (or "__ANON__") and sets *is_anon. */
 const char *memprof_cv_name(void *interp, const void *cv, const char **pkg, size_t *pkg_len,

@@ -16,6 +16,27 @@ static inline uint32_t file_slot_index(const void *cop)
     return (uint32_t)(((uintptr_t)cop >> 4) & (MEMPROF_FILE_CACHE_SIZE - 1));
 }
 
+/* Compile time: PL_compiling itself, or a copy of it on the C stack,
+ * which op.c's S_fold_constants and S_gen_constant_list run folded
+ * expressions under.  Only COPs outside the op slabs can be such copies. */
+static inline int cop_is_compile_time(pTHX_ const COP *cop)
+{
+    return cop == &PL_compiling || (!cop->op_slabbed && PL_parser != NULL);
+}
+
+int memprof_cop_compile_time(void *interp, const void *cop)
+{
+    MP_dTHX(interp);
+    return cop_is_compile_time(aTHX_(const COP *) cop);
+}
+
+int memprof_cop_cacheable(const void *cop)
+{
+    /* A COP outside the slabs may live on the C stack, where its address
+     * comes back as another COP without being freed. */
+    return ((const COP *)cop)->op_slabbed;
+}
+
 static void memprof_boundary(pTHX_ struct memprof_tls *t)
 {
     const COP *const cop = PL_curcop;
@@ -36,7 +57,7 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     const I32 ix = si->si_cxsubix;
     const void *cv = NULL;
     const void *oldcop = NULL;
-    const uint8_t compiling = (cop == &PL_compiling);
+    const uint8_t compiling = cop_is_compile_time(aTHX_ cop);
     int resolved = compiling;
     if (ix >= 0) {
         const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
@@ -54,11 +75,15 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     }
     if (!resolved) {
         struct memprof_file_slot *slot = &t->file_cache[file_slot_index(cop)];
-        if (slot->cop != cop) {
-            slot->file = memprof_rs_file_id(MP_INTERP, t, cop);
-            slot->cop = cop;
+        if (slot->cop == cop) {
+            t->cur_file = slot->file;
+        } else {
+            t->cur_file = memprof_rs_file_id(MP_INTERP, t, cop);
+            if (cop->op_slabbed) {
+                slot->file = t->cur_file;
+                slot->cop = cop;
+            }
         }
-        t->cur_file = slot->file;
         t->cur_line = CopLINE(cop);
     }
 }

@@ -150,8 +150,11 @@ impl Recorder {
             return slot.file;
         }
         let file = self.file_of_cop(cop);
-        slot.cop = cop;
-        slot.file = file;
+        // SAFETY: cop is a live COP.
+        if unsafe { perl::memprof_cop_cacheable(cop) } != 0 {
+            slot.cop = cop;
+            slot.file = file;
+        }
         file
     }
 
@@ -185,7 +188,8 @@ impl Recorder {
                 perl::memprof_curstackinfo(interp) as *const stackinfo,
             )
         };
-        if self.state == State::Pending && self.should_start(cop == compiling_cop) {
+        // SAFETY: cop is the live PL_curcop.
+        if self.state == State::Pending && self.should_start(unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0) {
             self.start(t);
         }
         if t.cop_generation != self.stack.cache_generation {
@@ -202,7 +206,9 @@ impl Recorder {
         // after the runloop has returned: when a BEGIN block returns, the
         // compiler resumes even though PL_curcop is not yet &PL_compiling.
         let back_in_compiler = self.stack.returned_to_compiler.contains(&cop);
-        if cop == compiling_cop || back_in_compiler {
+        // SAFETY: cop is the live PL_curcop.
+        let compile_time = unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0;
+        if compile_time || back_in_compiler {
             // SAFETY: the interpreter is live.
             if unsafe { perl::memprof_parser_active(interp) } != 0 {
                 let file = self.compiling_file();

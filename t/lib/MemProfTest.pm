@@ -92,7 +92,7 @@ sub profile_script {
     my ( $script, %opt ) = @_;
     my $dir = $opt{dir} || tempdir( CLEANUP => 1 );
     my $out = "$dir/memprof.out";
-    my @cmd = ( memprof_bin(), 'run', '-q', '-o', $out, '--', @{ $opt{perl_args} || [] }, $script,
+    my @cmd = ( memprof_bin(), 'run', '-q', '--no-render', '-o', $out, '--', @{ $opt{perl_args} || [] }, $script,
         @{ $opt{args} || [] } );
     my ( $stdout, $stderr, $status ) = run_capture( \@cmd, %opt );
     my $profile = -e $out ? memprof_json($out) : undef;

@@ -1,0 +1,32 @@
+# Exercises: tr/// for counting, transliteration, ranges, /d /s /c /r modifiers
+use strict;
+use warnings;
+
+my $dna = join '', map { (qw(A C G T))[ ($_ * $_ + 3 * $_) % 4 ] } 1 .. 100_000;
+my %count;
+$count{$_} = eval "\$dna =~ tr/$_//" for qw(A C G T);
+print "counts: ", join(' ', map { "$_=$count{$_}" } sort keys %count), "\n";
+(my $comp = $dna) =~ tr/ACGT/TGCA/;
+print "complement head: ", substr($comp, 0, 30), "\n";
+my $text = "Hello, World! Perl memory profiling is fun.";
+my $vowels = ($text =~ tr/aeiouAEIOU//);
+my $upper = ($text =~ tr/A-Z//);
+print "vowels: $vowels upper: $upper\n";
+(my $rot13 = $text) =~ tr/A-Za-z/N-ZA-Mn-za-m/;
+print "rot13: $rot13\n";
+(my $squeezed = "aaabbbcccdddeee   fff") =~ tr/a-z //s;
+print "squeezed: $squeezed\n";
+(my $deleted = $text) =~ tr/a-zA-Z //cd;
+print "letters only: $deleted\n";
+my $r = $text =~ tr/a-z/A-Z/r;
+print "r modifier: $r\n";
+my @lines = map { "line $_ " . ("x" x ($_ % 10)) . "\n" } 1 .. 5000;
+my $newlines = 0;
+$newlines += tr/\n// for @lines;
+my $xs = 0;
+$xs += ($_ =~ tr/x//) for @lines;
+print "newlines: $newlines xs: $xs\n";
+my $digits = join '', 0 .. 9999;
+my $nines = ($digits =~ tr/9//);
+print "nines: $nines length: ", length($digits), "\n";
+warn "tr counted ", length($dna), " bases\n";
