@@ -141,7 +141,8 @@ sub grows { our @keep; push @keep, 'x' x 1000 for 1 .. 100; }
 small();
 grows();
 PERL
-    ( my $more = $base ) =~ s/push \@keep, 'x' x 1000 for 1 \.\. 100;/push \@keep, 'x' x 1000 for 1 .. 100; push \@keep, 'y' x 2**20;/;
+    # Not a constant expression: perl would fold that at compile time.
+    ( my $more = $base ) =~ s/push \@keep, 'x' x 1000 for 1 \.\. 100;/push \@keep, 'x' x 1000 for 1 .. 100; my \$n = 2**20; push \@keep, 'y' x \$n;/;
     my ( $p1, undef, undef, undef, $old ) = profile_code($base);
     my ( $p2, undef, undef, undef, $new ) = profile_code( "\n" . $more );
     my ( $text, $err, $status ) = run_capture( [ $bin, 'diff', $old, $new ] );
