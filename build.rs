@@ -64,7 +64,13 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let cfg = perl_config(&perl);
 
-    let glue = ["runloop.c", "alloc_hooks.c", "accessors.c", "xs.c"];
+    let glue = [
+        "runloop.c",
+        "alloc_hooks.c",
+        "sites.c",
+        "accessors.c",
+        "xs.c",
+    ];
     let mut build = cc::Build::new();
     build
         .include("perl-glue")
@@ -85,7 +91,7 @@ fn main() {
         .clang_args(&cfg.ccopts)
         .clang_arg("-Iperl-glue")
         .allowlist_function("memprof_.*")
-        .allowlist_type("memprof_tls|memprof_hook|memprof_file_slot|stackinfo|context|cop")
+        .allowlist_type("memprof_.*|stackinfo|context|cop")
         .allowlist_var("CXt_.*|CXp_.*|CXTYPEMASK|MEMPROF_.*")
         .allowlist_type("opcode|perl_phase")
         .layout_tests(false)

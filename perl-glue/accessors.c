@@ -160,3 +160,86 @@ const char *memprof_perl_version(void)
 {
     return PERL_VERSION_STRING;
 }
+
+/* sv.c keeps these two private; their layout has not changed since 5.10.
+ * Body arenas are listed in arena sets, each itself an allocation. */
+struct memprof_arena_desc {
+    char *arena;
+    size_t size;
+    svtype utype;
+};
+
+struct memprof_arena_set {
+    struct memprof_arena_set *next;
+    unsigned int set_size;
+    unsigned int curr;
+    struct memprof_arena_desc set[1];
+};
+
+/* The blocks perl keeps for reuse and never gives back while running: SV
+ * head and body arenas, and its stacks (argument, context, mortal, mark,
+ * scope and save stacks), which grow and never shrink. */
+void memprof_for_each_arena(void *interp, void (*each)(void *ctx, const void *block), void *ctx)
+{
+    MP_dTHX(interp);
+    PERL_SI *si = PL_curstackinfo;
+    while (si != NULL && si->si_prev != NULL)
+        si = si->si_prev;
+    for (; si != NULL; si = si->si_next) {
+        each(ctx, si);
+        if (si->si_cxstack != NULL)
+            each(ctx, si->si_cxstack);
+        if (si->si_stack != NULL && AvALLOC(si->si_stack) != NULL)
+            each(ctx, AvALLOC(si->si_stack));
+    }
+    if (PL_tmps_stack != NULL)
+        each(ctx, PL_tmps_stack);
+    if (PL_markstack != NULL)
+        each(ctx, PL_markstack);
+    if (PL_scopestack != NULL)
+        each(ctx, PL_scopestack);
+    if (PL_savestack != NULL)
+        each(ctx, PL_savestack);
+    /* sv.c: sv_add_arena links SV head arenas through their first SV's SvANY. */
+    for (SV *arena = PL_sv_arenaroot; arena != NULL; arena = (SV *)SvANY(arena))
+        each(ctx, arena);
+    for (struct memprof_arena_set *set = (struct memprof_arena_set *)PL_body_arenas; set != NULL;
+         set = set->next) {
+        each(ctx, set);
+        for (unsigned int i = 0; i < set->curr && i < set->set_size; i++)
+            if (set->set[i].arena != NULL)
+                each(ctx, set->set[i].arena);
+    }
+}
+
+/* Call a Perl sub as ($package, $file, $line, $bytes), trapping any die. */
+void memprof_call_trace_callback(void *interp, void *callback, const char *pkg, const char *file,
+                                 uint32_t line, int64_t bytes)
+{
+    MP_dTHX(interp);
+    dSP;
+    ENTER;
+    SAVETMPS;
+    PUSHMARK(SP);
+    EXTEND(SP, 4);
+    PUSHs(sv_2mortal(newSVpv(pkg, 0)));
+    PUSHs(sv_2mortal(newSVpv(file, 0)));
+    PUSHs(sv_2mortal(newSVuv(line)));
+    PUSHs(sv_2mortal(newSViv((IV)bytes)));
+    PUTBACK;
+    call_sv((SV *)callback, G_DISCARD | G_EVAL);
+    FREETMPS;
+    LEAVE;
+}
+
+void *memprof_sv_ref(void *interp, void *sv)
+{
+    MP_dTHX(interp);
+    return SvREFCNT_inc((SV *)sv);
+}
+
+void memprof_sv_unref(void *interp, void *sv)
+{
+    MP_dTHX(interp);
+    SvREFCNT_dec((SV *)sv);
+}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "memprof.h"
+#include "sites.h"
 
 __attribute__((visibility("hidden"), tls_model("initial-exec")))
 __thread struct memprof_tls memprof_tls_data;
@@ -54,6 +55,12 @@ static inline void count_alloc(struct memprof_tls *t, void *p)
     t->live += (int64_t)size;
     if (t->live > t->peak)
         t->peak = t->live;
+    if (t->sites != NULL)
+        memprof_site_alloc(t, t->sites, p, size);
+    /* Long statements (a map over a million items) get timeline samples
+     * too, not only statement boundaries. */
+    if (t->sample_countdown != 0 && --t->sample_countdown == 0)
+        memprof_rs_sample(t);
 }
 
 /* Must run before the block is handed back: its size is gone afterwards. */
@@ -65,6 +72,8 @@ static inline void count_free(struct memprof_tls *t, void *p)
     t->free_bytes += size;
     t->free_count++;
     t->live -= (int64_t)size;
+    if (t->sites != NULL)
+        memprof_site_free(t->sites, p, size);
 }
 
 static void *memprof_hook_malloc(size_t n)
@@ -93,10 +102,13 @@ static void *memprof_hook_realloc(void *old, size_t n)
     const uint64_t old_size = malloc_usable_size(old);
     void *p = orig_realloc(old, n);
     if (p != NULL || n == 0) {
-        /* glibc's realloc(p, 0) frees p and returns NULL. */
+        /* glibc's realloc(p, 0) frees p and returns NULL.  The block moves
+         * to the reallocating statement's site. */
         t->free_bytes += old_size;
         t->free_count++;
         t->live -= (int64_t)old_size;
+        if (t->sites != NULL)
+            memprof_site_free(t->sites, old, old_size);
         count_alloc(t, p);
     }
     return p;

@@ -24,6 +24,36 @@ struct memprof_file_slot {
     uint32_t file;
 };
 
+/* A block remembered by site tracking (sites.h). */
+struct memprof_block {
+    uint64_t addr; /* 0: empty slot */
+    uint32_t site; /* entry index of the statement that allocated it */
+    uint32_t birth; /* low bits of the allocation's sequence number */
+};
+
+/* What one site (an entry: stack, file, line) holds. */
+struct memprof_site_stats {
+    int64_t live;          /* bytes allocated here and not yet freed */
+    int64_t peak_snapshot; /* `live` at the peak numbered snapshot_seq */
+    uint64_t snapshot_seq;
+};
+
+/* Site tracking state of one thread's recorder. */
+struct memprof_sites {
+    struct memprof_block *slots; /* capacity slots, mmap'd */
+    uint64_t capacity;           /* a power of two, or 0 */
+    uint32_t bits;               /* log2(capacity) */
+    uint64_t used;
+    struct memprof_site_stats *stats; /* one per entry, owned by the recorder */
+    uint64_t births;                  /* blocks allocated so far */
+    int64_t peak_live;                /* the thread's `live` at the latest peak */
+    uint64_t peak_seq;                /* bumped at every new peak */
+    uint64_t peak_births;             /* `births` at the latest peak */
+    uint64_t untracked_free_bytes;    /* freed from blocks allocated before tracking */
+    uint64_t untracked_free_at_peak;
+    int failed;                       /* the table could not grow: tracking stopped */
+};
+
 /*
  * Per-thread state.  The allocation hooks update the counters; the runloop
  * (on the thread that runs the interpreter) reads them at statement
@@ -61,7 +91,18 @@ struct memprof_tls {
 
     struct memprof_file_slot *file_cache; /* MEMPROF_FILE_CACHE_SIZE slots */
     uint64_t cop_generation; /* bumped whenever a COP is freed */
+
+    /* Site tracking: NULL when off.  cur_site is the entry allocations are
+     * credited to now, MEMPROF_UNRESOLVED until the first one. */
+    struct memprof_sites *sites;
+    uint32_t cur_site;
+    /* Allocations until the next timeline sample check (0: not sampling). */
+    uint32_t sample_countdown;
 };
+
+/* cur_site before the statement's first allocation, and when nothing is credited. */
+#define MEMPROF_UNRESOLVED UINT32_MAX
+#define MEMPROF_NO_SITE (UINT32_MAX - 1)
 
 /* One hooked libc function: the name its GOT slots are bound to, our
  * replacement, and where the original address is kept. */
@@ -75,6 +116,27 @@ struct memprof_hook {
 
 /* This thread's state (never NULL). */
 struct memprof_tls *memprof_tls_get(void);
+/* Site table queries for the recorder (sites.c). */
+uint32_t memprof_sites_lookup(const struct memprof_sites *s, const void *block, uint32_t *birth);
+void memprof_sites_clear(struct memprof_sites *s);
+/* Sum of the usable sizes of tracked blocks born at or after `since`
+ * (a births count), and the number of them; arena blocks are skipped by
+ * the caller through `skip`, which may be NULL. */
+uint64_t memprof_sites_live_since(const struct memprof_sites *s, uint64_t since,
+                                  int (*skip)(void *ctx, const void *block), void *ctx);
+/* Call `each` with every block perl keeps for reuse: SV head arenas, body
+ * arenas and the arena sets holding them (sv.c), and perl's stacks.  The
+ * profile calls these "arena" bytes. */
+void memprof_for_each_arena(void *interp, void (*each)(void *ctx, const void *block), void *ctx);
+/* Call a trace callback as ($package, $file, $line, $bytes), trapping die. */
+void memprof_call_trace_callback(void *interp, void *callback, const char *pkg, const char *file,
+                                 uint32_t line, int64_t bytes);
+/* Keep or release a reference to an SV. */
+void *memprof_sv_ref(void *interp, void *sv);
+void memprof_sv_unref(void *interp, void *sv);
+/* Usable size of a live heap block. */
+size_t memprof_block_size(const void *block);
+
 /* The table of hooked functions, terminated by an entry whose name is NULL. */
 const struct memprof_hook *memprof_hook_table(void);
 /* Resolve the original functions; returns 0 on success. */
@@ -137,6 +199,10 @@ void memprof_rs_flush(void *interp, struct memprof_tls *t, int64_t sv_count);
  * when it also set t->cur_file and t->cur_line (compiling, or a
  * pseudo-location), zero when they are the COP's. */
 int memprof_rs_sync(void *interp, struct memprof_tls *t, const void *cop);
+/* Every few thousand allocations: a timeline sample may be due. */
+void memprof_rs_sample(struct memprof_tls *t);
+/* The entry that allocations are credited to now, or MEMPROF_NO_SITE. */
+uint32_t memprof_rs_current_site(struct memprof_tls *t);
 /* File id for a COP not in the cache. */
 uint32_t memprof_rs_file_id(void *interp, struct memprof_tls *t, const void *cop);
 /* A string eval or require is about to be compiled (block hook bhk_eval). */
@@ -144,11 +210,24 @@ void memprof_rs_eval_compile(void *interp, struct memprof_tls *t);
 /* The main program's last op is about to run. */
 void memprof_rs_main_done(void *interp, struct memprof_tls *t);
 
+/* What measure() reports. */
+struct memprof_measurement {
+    uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
+    uint64_t retained_bytes, retained_arena_bytes;
+    /* private to the recorder */
+    uint64_t start_alloc_bytes, start_alloc_count, start_free_bytes, start_free_count, start_births;
+    int tracking_was_off;
+};
+
 /* XSUB bodies. */
 void memprof_rs_enable(void *interp, const char *file, size_t len);
 void memprof_rs_disable(void *interp);
 void memprof_rs_finish(void *interp);
 void memprof_rs_mark(void *interp, const char *label, size_t len);
 void memprof_rs_end_of_run(void *interp);
+void memprof_rs_start_profiling(void *interp);
+void memprof_rs_set_callback(void *interp, void *cv);
+void memprof_rs_measure_begin(void *interp, struct memprof_measurement *m);
+void memprof_rs_measure_end(void *interp, struct memprof_measurement *m);
 
 #endif

@@ -86,6 +86,7 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         }
         t->cur_line = CopLINE(cop);
     }
+    t->cur_site = MEMPROF_UNRESOLVED;
 }
 
 void memprof_force_boundary(void *interp)

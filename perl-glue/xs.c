@@ -64,6 +64,68 @@ XS_EXTERNAL(XS_Devel__MemProf__end_of_run)
     XSRETURN_EMPTY;
 }
 
+XS_EXTERNAL(XS_Devel__MemProf_set_callback)
+{
+    dXSARGS;
+    SV *cb;
+    if (items != 1)
+        croak_xs_usage(cv, "coderef_or_undef");
+    cb = ST(0);
+    if (SvOK(cb) && !(SvROK(cb) && SvTYPE(SvRV(cb)) == SVt_PVCV))
+        croak("Devel::MemProf::set_callback: not a code reference");
+    memprof_rs_set_callback(MP_INTERP, SvOK(cb) ? (void *)SvRV(cb) : NULL);
+    XSRETURN_EMPTY;
+}
+
+XS_EXTERNAL(XS_Devel__MemProf__start_profiling)
+{
+    dXSARGS;
+    PERL_UNUSED_VAR(items);
+    memprof_rs_start_profiling(MP_INTERP);
+    XSRETURN_EMPTY;
+}
+
+/* measure(CODE): run CODE and return what it allocated, freed and left
+ * allocated, as a hash. */
+XS_EXTERNAL(XS_Devel__MemProf_measure)
+{
+    dXSARGS;
+    SV *code;
+    struct memprof_measurement m;
+    HV *result;
+    int died;
+    if (items != 1)
+        croak_xs_usage(cv, "coderef");
+    code = ST(0);
+    if (!(SvROK(code) && SvTYPE(SvRV(code)) == SVt_PVCV))
+        croak("Devel::MemProf::measure: not a code reference");
+    SvREFCNT_inc_simple_void_NN(code);
+    ENTER;
+    SAVETMPS;
+    memprof_rs_measure_begin(MP_INTERP, &m);
+    PUSHMARK(SP);
+    PUTBACK;
+    call_sv(code, G_DISCARD | G_EVAL);
+    SPAGAIN;
+    died = SvTRUE(ERRSV);
+    FREETMPS;
+    LEAVE;
+    memprof_rs_measure_end(MP_INTERP, &m);
+    SvREFCNT_dec(code);
+    if (died)
+        croak_sv(ERRSV);
+    result = newHV();
+    (void)hv_stores(result, "allocated", newSVuv(m.alloc_bytes));
+    (void)hv_stores(result, "allocations", newSVuv(m.alloc_count));
+    (void)hv_stores(result, "freed", newSVuv(m.free_bytes));
+    (void)hv_stores(result, "frees", newSVuv(m.free_count));
+    (void)hv_stores(result, "net", newSViv((IV)m.alloc_bytes - (IV)m.free_bytes));
+    (void)hv_stores(result, "retained", newSVuv(m.retained_bytes));
+    (void)hv_stores(result, "retained_arena", newSVuv(m.retained_arena_bytes));
+    ST(0) = sv_2mortal(newRV_noinc((SV *)result));
+    XSRETURN(1);
+}
+
 /* The body of boot_Devel__MemProf, which must itself be defined in Rust to
  * be exported from the cdylib. */
 void memprof_xs_boot(void *interp, int (*rs_boot)(void *))
@@ -76,6 +138,9 @@ void memprof_xs_boot(void *interp, int (*rs_boot)(void *))
     newXS("DB::finish_profile", XS_DB_finish_profile, __FILE__);
     newXS("Devel::MemProf::mark", XS_Devel__MemProf_mark, __FILE__);
     newXS("Devel::MemProf::_end_of_run", XS_Devel__MemProf__end_of_run, __FILE__);
+    newXS("Devel::MemProf::_start_profiling", XS_Devel__MemProf__start_profiling, __FILE__);
+    newXS("Devel::MemProf::set_callback", XS_Devel__MemProf_set_callback, __FILE__);
+    newXS("Devel::MemProf::measure", XS_Devel__MemProf_measure, __FILE__);
     if (rs_boot(MP_INTERP) != 0)
         XSRETURN_NO;
     XSRETURN_YES;

@@ -99,6 +99,18 @@ enum Command {
         #[arg(short, long, required = true, value_name = "FILE")]
         output: PathBuf,
     },
+    /// Draw the live heap over time, with marks and the peak (SVG)
+    Timeline {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// Where to write the SVG
+        #[arg(short, long, required = true, value_name = "HEAP.svg")]
+        output: PathBuf,
+        /// Title of the chart
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Print the profile as JSON (the document described in DESIGN §7)
     Json {
         /// Profile to read
@@ -238,6 +250,17 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 Some(limit) if all.subs.iter().any(|s| s.delta_bytes > limit as i64) => 1,
                 _ => 0,
             })
+        }
+        Command::Timeline {
+            file,
+            output,
+            title,
+        } => {
+            let p = load(&file)?;
+            let svg = render::timeline::render(&p, title.as_deref())
+                .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            write_file(&output, &svg)?;
+            Ok(0)
         }
         Command::Merge { files, output } => {
             let profiles = files

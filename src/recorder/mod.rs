@@ -7,18 +7,25 @@
 //! not in the cache ([`memprof_rs_file_id`]).  None of this calls back into
 //! perl or allocates through perl's allocator.
 
+mod measure;
+mod sites;
 mod stack;
 mod tables;
+mod timeline;
+mod trace;
 mod write;
 
 use crate::hooks;
 use crate::options::{self, Options};
 use crate::perl::{self, memprof_tls, Interp};
 use crate::profile::{FrameKind, Mark, Metrics, Peak, NONE};
+use sites::Sites;
 use stack::Stack;
 use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
 use tables::Tables;
+use timeline::Timeline;
+use trace::Trace;
 
 /// Where the recorder is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +52,10 @@ struct Pseudo {
     startup: PseudoLocation,
     exit: PseudoLocation,
     disabled: PseudoLocation,
+    /// What a trace callback allocates.
+    callback: PseudoLocation,
+    /// Blocks a measure() outside a profile allocates.
+    measure: PseudoLocation,
 }
 
 pub struct Recorder {
@@ -74,6 +85,15 @@ pub struct Recorder {
     /// The working directory at startup: relative file names resolve against it.
     cwd: PathBuf,
     marks: Vec<Mark>,
+    timeline: Timeline,
+    /// Site tracking (retained and peak figures), unless `sites=0`.
+    sites: Option<Sites>,
+    /// measure() calls in progress.
+    measuring: u32,
+    trace: Option<Trace>,
+    /// Whether the runloop and perl's hooks are installed (profiling, not
+    /// just measure()).
+    perl_hooks: bool,
 }
 
 fn now() -> f64 {
@@ -128,7 +148,11 @@ impl Recorder {
             startup: pseudo_root(&mut tables, "(startup)"),
             exit: pseudo_root(&mut tables, "(exit)"),
             disabled: pseudo_root(&mut tables, "(disabled)"),
+            callback: pseudo_root(&mut tables, "(callback)"),
+            measure: pseudo_root(&mut tables, "(measure)"),
         };
+        let sites = opts.sites.then(Sites::new);
+        let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
         let cwd = unaccounted(|| std::env::current_dir().unwrap_or_default());
         let output = cwd.join(&opts.file);
         Box::new(Recorder {
@@ -158,6 +182,11 @@ impl Recorder {
             output,
             cwd,
             marks: Vec::new(),
+            timeline: Timeline::new(),
+            sites,
+            measuring: 0,
+            trace,
+            perl_hooks: false,
         })
     }
 
@@ -176,16 +205,31 @@ impl Recorder {
             bytes: 0,
             entry: NONE,
         };
+        self.timeline = Timeline::new();
+        if let Some(s) = self.sites.as_mut() {
+            s.reset(t.live);
+        }
     }
 
     fn start(&mut self, t: &mut memprof_tls) {
         self.reset_counters(t);
         self.start_time = now();
         self.state = State::Running;
+        self.attach_sites(t);
+        t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
     }
 
-    /// Credit what moved since the last credit.
-    fn flush(&mut self, t: &mut memprof_tls, sv_count: i64) {
+    /// Credit what moved since the last credit, and trace it.  A trace
+    /// callback is returned to be called once no reference to the
+    /// recorder or the TLS block is held: it runs perl code.
+    fn flush(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<trace::Callback> {
+        let (node, file, line, net) = self.credit(t, sv_count)?;
+        self.trace(node, file, line, net)
+    }
+
+    /// Credit what moved since the last credit to the current location;
+    /// returns the location and its net growth.
+    fn credit(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
         let delta = Metrics {
             alloc_bytes: t.alloc_bytes - self.snap_alloc_bytes,
             alloc_count: t.alloc_count - t.snap_alloc_count,
@@ -199,14 +243,12 @@ impl Recorder {
         t.snap_alloc_count = t.alloc_count;
         t.snap_free_count = t.free_count;
         t.snap_sv_count = sv_count;
-        let entry = match self.state {
-            State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
-            State::Disabled => {
-                self.tables
-                    .entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0)
-            }
-            State::Pending | State::Finished => return,
+        let (node, file, line) = match self.state {
+            State::Running => (t.cur_node, t.cur_file, t.cur_line),
+            State::Disabled => (self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
+            State::Pending | State::Finished => return None,
         };
+        let entry = self.tables.entry(node, file, line);
         self.tables.entries[entry as usize].metrics.add(&delta);
         if t.peak > self.snap_peak {
             self.snap_peak = t.peak;
@@ -214,7 +256,10 @@ impl Recorder {
                 bytes: t.peak - self.start_live,
                 entry,
             };
+            self.timeline.peak(self.peak.bytes, entry);
         }
+        self.timeline.tick(t.live - self.start_live, entry);
+        Some((node, file, line, delta.net_bytes()))
     }
 
     /// Make a pseudo-location the current one.
@@ -222,6 +267,7 @@ impl Recorder {
         t.cur_node = at.node;
         t.cur_file = at.file;
         t.cur_line = 0;
+        t.cur_site = perl::MEMPROF_UNRESOLVED;
     }
 
     /// Credit the last movement and write the profile.  At the end of the
@@ -234,16 +280,38 @@ impl Recorder {
             }
             // SAFETY: the interpreter is live.
             let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
-            self.flush(t, sv_count);
+            self.credit(t, sv_count);
             self.state = State::Finished;
+            t.sample_countdown = 0;
+            if self.measuring == 0 {
+                Self::detach_sites(t);
+            }
             unaccounted(|| self.write());
         }
+    }
+
+    /// Install the runloop and perl's hooks: we are profiling, not only measuring.
+    fn install_perl_hooks(&mut self) {
+        if self.perl_hooks {
+            return;
+        }
+        self.perl_hooks = true;
+        // SAFETY: the interpreter is live; this installs PL_runops and hooks.
+        unsafe {
+            perl::memprof_install_perl_hooks(self.interp);
+            perl::memprof_register_exit(self.interp);
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+        let t = tls();
+        // The next boundary re-resolves everything.
+        t.id_si = std::ptr::null();
+        t.last_cop = std::ptr::null();
     }
 
     fn mark(&mut self, t: &memprof_tls, label: String) {
         if self.state == State::Running {
             self.marks.push(Mark {
-                time: now() - self.start_time,
+                time: self.timeline.now(),
                 live_bytes: t.live - self.start_live,
                 label,
             });
@@ -280,16 +348,15 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
     }
     rec.reset_counters(t);
     t.recorder = Box::into_raw(rec).cast();
-    // The next boundary re-resolves everything.
-    t.id_si = std::ptr::null();
-    t.last_cop = std::ptr::null();
-    // SAFETY: the interpreter is live; this installs PL_runops and hooks.
-    unsafe {
-        perl::memprof_install_perl_hooks(interp);
-        perl::memprof_register_exit(interp);
-        libc::pthread_atfork(None, None, Some(after_fork_in_child));
-    }
     0
+}
+
+/// `perl -d:MemProf`: profile, not only measure.
+#[no_mangle]
+pub extern "C" fn memprof_rs_start_profiling(_interp: Interp) {
+    if let Some(r) = recorder(tls()) {
+        r.install_perl_hooks();
+    }
 }
 
 /// A forked child profiles into a file of its own, from the fork on.
@@ -302,14 +369,40 @@ extern "C" fn after_fork_in_child() {
     r.pid = unsafe { libc::getpid() } as u32;
     r.start_time = now();
     r.reset_counters(t);
+    if matches!(r.state, State::Running | State::Disabled) {
+        r.attach_sites(t);
+    }
 }
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_count: i64) {
-    // SAFETY: the glue passes this thread's TLS block.
+    let callback = {
+        // SAFETY: the glue passes this thread's TLS block.
+        let t = unsafe { &mut *t };
+        match recorder(t) {
+            Some(r) => r.flush(t, sv_count),
+            None => None,
+        }
+    };
+    if let Some(cb) = callback {
+        trace::run_callback(t, cb);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
+    // SAFETY: the hook passes this thread's TLS block.
     let t = unsafe { &mut *t };
+    t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
     if let Some(r) = recorder(t) {
-        r.flush(t, sv_count);
+        if r.state == State::Running {
+            let entry = if t.cur_site < perl::MEMPROF_NO_SITE {
+                t.cur_site
+            } else {
+                NONE
+            };
+            r.timeline.sample(t.live - r.start_live, entry);
+        }
     }
 }
 
@@ -360,62 +453,73 @@ pub extern "C" fn memprof_rs_main_done(_interp: Interp, t: *mut memprof_tls) {
     }
 }
 
+/// Run `f` on this thread's recorder, if any.  The borrows end with `f`:
+/// callers take statement boundaries (which run the recorder, and maybe
+/// perl) only outside it.
+fn with_recorder<R>(f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Option<R> {
+    let t = tls();
+    let r = recorder(t)?;
+    Some(f(r, t))
+}
+
+/// Credit what moved so far to the statement running, as at a boundary.
+fn take_boundary(interp: Interp) {
+    // SAFETY: the interpreter is live and between two ops (we are in an XSUB).
+    unsafe { perl::memprof_force_boundary(interp) };
+}
+
 #[no_mangle]
 pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: usize) {
-    let t = tls();
-    let Some(r) = recorder(t) else { return };
-    // SAFETY: the XSUB passes a buffer of `len` bytes, or NULL.
-    if let Some(f) = unsafe { perl::pv_string(file, len) } {
-        r.opts.file = f;
-        r.output = PathBuf::from(&r.opts.file);
-    }
-    match r.state {
+    let Some(state) = with_recorder(|r, _| {
+        r.install_perl_hooks();
+        // SAFETY: the XSUB passes a buffer of `len` bytes, or NULL.
+        if let Some(f) = unsafe { perl::pv_string(file, len) } {
+            r.opts.file = f;
+            r.output = r.cwd.join(&r.opts.file);
+        }
+        r.state
+    }) else {
+        return;
+    };
+    match state {
         State::Running => {}
         State::Disabled => {
-            // SAFETY: the interpreter is live.
-            unsafe { perl::memprof_force_boundary(interp) };
-            r.state = State::Running;
+            take_boundary(interp);
+            with_recorder(|r, _| r.state = State::Running);
         }
         State::Pending | State::Finished => {
-            if r.state == State::Finished {
-                r.tables.clear_entries();
-                r.marks.clear();
-            }
-            r.start(t);
-            t.id_si = std::ptr::null();
-            // SAFETY: the interpreter is live.
-            unsafe { perl::memprof_force_boundary(interp) };
+            with_recorder(|r, t| {
+                if r.state == State::Finished {
+                    r.tables.clear_entries();
+                    r.marks.clear();
+                }
+                r.start(t);
+                t.id_si = std::ptr::null();
+            });
+            take_boundary(interp);
         }
     }
 }
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_disable(interp: Interp) {
-    let t = tls();
-    let Some(r) = recorder(t) else { return };
-    if r.state == State::Running {
-        // SAFETY: the interpreter is live.
-        unsafe { perl::memprof_force_boundary(interp) };
-        r.state = State::Disabled;
+    if with_recorder(|r, _| r.state) == Some(State::Running) {
+        take_boundary(interp);
+        with_recorder(|r, _| r.state = State::Disabled);
     }
 }
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_finish(interp: Interp) {
-    let t = tls();
-    if let Some(r) = recorder(t) {
-        // SAFETY: the interpreter is live.
-        unsafe { perl::memprof_force_boundary(interp) };
-        r.finish(t, false);
+    if with_recorder(|r, _| matches!(r.state, State::Running | State::Disabled)) == Some(true) {
+        take_boundary(interp);
+        with_recorder(|r, t| r.finish(t, false));
     }
 }
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_end_of_run(_interp: Interp) {
-    let t = tls();
-    if let Some(r) = recorder(t) {
-        r.finish(t, true);
-    }
+    with_recorder(|r, t| r.finish(t, true));
 }
 
 #[no_mangle]

@@ -189,7 +189,9 @@ impl Recorder {
             )
         };
         // SAFETY: cop is the live PL_curcop.
-        if self.state == State::Pending && self.should_start(unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0) {
+        if self.state == State::Pending
+            && self.should_start(unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0)
+        {
             self.start(t);
         }
         if t.cop_generation != self.stack.cache_generation {

@@ -46,6 +46,7 @@ impl Recorder {
     /// or a short profiled section doesn't carry every node ever seen.
     fn build_profile(&mut self) -> Profile {
         let command = self.command_line();
+        let untracked = self.site_figures();
         if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
             self.tables.set_source(i as u32, one_liner_source(&command));
         }
@@ -105,6 +106,7 @@ impl Recorder {
         }
         p.peak = self.peak;
         p.marks = self.marks.clone();
+        p.timeline = self.timeline.finish(p.totals.net_bytes());
         self.save_line_texts(&mut p);
         // SAFETY: the accessors return static or interpreter-owned strings.
         let (perl_version, script) = unsafe {
@@ -125,9 +127,9 @@ impl Recorder {
             start_time: self.start_time,
             end_time: now(),
             options: self.opts.pairs(),
-            site_tracking: false,
-            untracked_free_bytes: 0,
-            untracked_free_before_peak: 0,
+            site_tracking: untracked.is_some(),
+            untracked_free_bytes: untracked.map_or(0, |u| u.0),
+            untracked_free_before_peak: untracked.map_or(0, |u| u.1),
             merged_pids: Vec::new(),
         };
         p

@@ -7,6 +7,7 @@ pub mod flamegraph;
 pub mod folded;
 pub mod json;
 pub mod report;
+pub mod timeline;
 pub mod units;
 
 use crate::profile::Metrics;

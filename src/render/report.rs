@@ -250,7 +250,142 @@ fn text(a: &Analysis, top: usize) -> String {
             );
         }
     }
+    if p.run.site_tracking {
+        held_sections_text(a, top, &mut out);
+    }
     out
+}
+
+/// One sentence on what arena bytes are, said once per report.
+pub const ARENA_NOTE: &str = "\"arena\" is memory perl keeps for reuse once it has it (SV arenas and its stacks) and never gives back to malloc.";
+
+/// Which of the two site-tracking views.
+#[derive(Clone, Copy)]
+pub enum Held {
+    AtExit,
+    AtPeak,
+}
+
+impl Held {
+    fn bytes(self, m: &crate::profile::Metrics) -> (u64, u64) {
+        match self {
+            Held::AtExit => (m.retained_bytes, m.retained_arena_bytes),
+            Held::AtPeak => (m.peak_bytes, m.peak_arena_bytes),
+        }
+    }
+
+    fn when(self) -> &'static str {
+        match self {
+            Held::AtExit => "still held at exit",
+            Held::AtPeak => "live at the heap's peak",
+        }
+    }
+}
+
+/// "main::load_cache allocated 48.2 MiB that was still held at exit (1.2 MiB of it arena)"
+pub fn held_sentence(p: &Profile, s: &SubView, held: Held) -> String {
+    let (bytes, arena) = held.bytes(&s.inclusive);
+    let name = &p.frames[s.frame as usize].name;
+    let mut out = format!("{name} allocated {} that was {}", size(bytes), held.when());
+    if arena > 0 {
+        out.push_str(&format!(" ({} of it arena)", size(arena)));
+    }
+    out
+}
+
+fn top_held<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a SubView> {
+    let p = a.profile;
+    let mut subs: Vec<&SubView> = a
+        .subs
+        .iter()
+        .filter(|s| {
+            is_reportable(p.frames[s.frame as usize].kind) && held.bytes(&s.inclusive).0 > 0
+        })
+        .collect();
+    subs.sort_by(|x, y| {
+        held.bytes(&y.inclusive)
+            .0
+            .cmp(&held.bytes(&x.inclusive).0)
+            .then_with(|| {
+                p.frames[x.frame as usize]
+                    .name
+                    .cmp(&p.frames[y.frame as usize].name)
+            })
+    });
+    subs.truncate(top);
+    subs
+}
+
+fn top_held_lines<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a LineView> {
+    let mut lines: Vec<&LineView> = a
+        .lines
+        .iter()
+        .filter(|l| held.bytes(&l.exclusive).0 > 0)
+        .collect();
+    lines.sort_by(|x, y| held.bytes(&y.exclusive).0.cmp(&held.bytes(&x.exclusive).0));
+    lines.truncate(top);
+    lines
+}
+
+fn held_sections_text(a: &Analysis, top: usize, out: &mut String) {
+    let p = a.profile;
+    for held in [Held::AtExit, Held::AtPeak] {
+        let subs = top_held(a, top, held);
+        if subs.is_empty() {
+            continue;
+        }
+        let heading = match held {
+            Held::AtExit => "\nStill allocated at exit, by the sub that allocated it:".to_string(),
+            Held::AtPeak => format!(
+                "\nLive at the heap's peak ({}), by the sub that allocated it:",
+                size(p.peak.bytes.max(0) as u64)
+            ),
+        };
+        let _ = writeln!(out, "{heading}");
+        for s in subs {
+            let _ = writeln!(out, "  {}", held_sentence(p, s, held));
+        }
+        for l in top_held_lines(a, top.min(5), held) {
+            let (bytes, arena) = held.bytes(&l.exclusive);
+            let arena = if arena > 0 {
+                format!(" ({} arena)", size(arena))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "  {:>11}{arena}  {}  {}",
+                size(bytes),
+                place(p, l.file, l.line),
+                source_text(p, l.file, l.line, 60)
+            );
+        }
+    }
+    let _ = writeln!(out, "\n{ARENA_NOTE}");
+}
+
+fn held_sections_markdown(a: &Analysis, top: usize, out: &mut String) {
+    let p = a.profile;
+    for held in [Held::AtExit, Held::AtPeak] {
+        let subs = top_held(a, top, held);
+        if subs.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "| allocated by | {} | of it arena |", held.when());
+        let _ = writeln!(out, "|---|---:|---:|");
+        for s in subs {
+            let (bytes, arena) = held.bytes(&s.inclusive);
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                cell(&p.frames[s.frame as usize].name),
+                size(bytes),
+                size(arena)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "{ARENA_NOTE}\n");
 }
 
 /// Markdown cells may not contain pipes or newlines.
@@ -318,6 +453,9 @@ fn markdown(a: &Analysis, top: usize) -> String {
             );
         }
         let _ = writeln!(out);
+    }
+    if p.run.site_tracking {
+        held_sections_markdown(a, top, &mut out);
     }
     let _ = writeln!(
         out,

@@ -4,7 +4,9 @@ package Devel::MemProf;
 # around every call, every file's source kept in memory.  That would slow
 # the program and distort what we measure, so turn it all off before the
 # rest of this file, and the script, are compiled.
-BEGIN { $^P = 0 }
+# What -d set is kept: it tells us whether to profile, or (loaded with
+# `use`) only to provide measure().
+BEGIN { $Devel::MemProf::UNDER_DEBUGGER = $^P; $^P = 0 }
 
 # Nothing here loads another module (not even strict or XSLoader): the
 # program must find %INC, @INC and its own imports as it would without us.
@@ -55,6 +57,7 @@ sub _load {
 }
 
 _load();
+_start_profiling() if $Devel::MemProf::UNDER_DEBUGGER;
 
 # Defined first, so it runs after every END block of the program.
 END { Devel::MemProf::_end_of_run() }

@@ -1,0 +1,119 @@
+/*
+ * sites.h: allocation-site tracking, the hot half (inlined into the
+ * allocation hooks).
+ *
+ * Every block allocated while profiling is remembered in an open-addressing
+ * table keyed by its address (linear probing, deletion by backward shift,
+ * 16 bytes a slot, at most 3/4 full), with the site it was allocated at and
+ * its birth number.  Each site keeps the bytes it has live now and a
+ * snapshot of what it had live at the whole heap's latest peak, taken
+ * lazily: a site's snapshot is refreshed only when the site itself next
+ * changes (or when its change makes a new peak), so a new peak costs O(1).
+ *
+ *   block table slot:  | address (8) | site (4) | birth (4) |
+ */
+#ifndef MEMPROF_SITES_H
+#define MEMPROF_SITES_H
+
+#include "memprof.h"
+
+/* Grow the table (sites.c); returns 0 on success. */
+int memprof_sites_grow(struct memprof_sites *s);
+
+static inline uint64_t memprof_block_home(const struct memprof_sites *s, uint64_t addr)
+{
+    /* Fibonacci hashing of the address without its alignment bits. */
+    return ((addr >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - s->bits);
+}
+
+/* Bring a site's peak snapshot up to the latest peak before it changes. */
+static inline void memprof_site_touch(struct memprof_sites *s, struct memprof_site_stats *st)
+{
+    if (st->snapshot_seq != s->peak_seq) {
+        st->peak_snapshot = st->live;
+        st->snapshot_seq = s->peak_seq;
+    }
+}
+
+static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_sites *s, void *p, uint64_t size)
+{
+    uint32_t site = t->cur_site;
+    if (site == MEMPROF_UNRESOLVED) {
+        site = memprof_rs_current_site(t);
+        t->cur_site = site;
+    }
+    if (site == MEMPROF_NO_SITE || s->failed)
+        return;
+    if ((s->used + 1) * 4 > s->capacity * 3 && memprof_sites_grow(s) != 0)
+        return;
+    const uint64_t addr = (uint64_t)(uintptr_t)p;
+    uint64_t mask = s->capacity - 1;
+    uint64_t i = memprof_block_home(s, addr);
+    while (s->slots[i].addr != 0 && s->slots[i].addr != addr)
+        i = (i + 1) & mask;
+    if (s->slots[i].addr == 0)
+        s->used++;
+    s->slots[i].addr = addr;
+    s->slots[i].site = site;
+    s->slots[i].birth = (uint32_t)s->births++;
+
+    struct memprof_site_stats *st = &s->stats[site];
+    memprof_site_touch(s, st);
+    st->live += (int64_t)size;
+    if (t->live > s->peak_live) {
+        /* A new high-water mark: every other site's live bytes at this
+         * moment are what they hold until they next change. */
+        s->peak_live = t->live;
+        s->peak_seq++;
+        s->peak_births = s->births;
+        s->untracked_free_at_peak = s->untracked_free_bytes;
+        st->peak_snapshot = st->live;
+        st->snapshot_seq = s->peak_seq;
+    }
+}
+
+/* Forget a block; returns its site, or MEMPROF_NO_SITE if it was not tracked. */
+static inline uint32_t memprof_block_remove(struct memprof_sites *s, uint64_t addr)
+{
+    if (s->capacity == 0)
+        return MEMPROF_NO_SITE;
+    const uint64_t mask = s->capacity - 1;
+    uint64_t i = memprof_block_home(s, addr);
+    while (s->slots[i].addr != addr) {
+        if (s->slots[i].addr == 0)
+            return MEMPROF_NO_SITE;
+        i = (i + 1) & mask;
+    }
+    const uint32_t site = s->slots[i].site;
+    /* Backward-shift deletion: pull later entries of the probe run into
+     * the hole unless that would move them before their home slot. */
+    uint64_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (s->slots[j].addr == 0)
+            break;
+        const uint64_t k = memprof_block_home(s, s->slots[j].addr);
+        const int movable = (i <= j) ? (k <= i || k > j) : (k <= i && k > j);
+        if (movable) {
+            s->slots[i] = s->slots[j];
+            i = j;
+        }
+    }
+    s->slots[i].addr = 0;
+    s->used--;
+    return site;
+}
+
+static inline void memprof_site_free(struct memprof_sites *s, void *p, uint64_t size)
+{
+    const uint32_t site = memprof_block_remove(s, (uint64_t)(uintptr_t)p);
+    if (site == MEMPROF_NO_SITE) {
+        s->untracked_free_bytes += size;
+        return;
+    }
+    struct memprof_site_stats *st = &s->stats[site];
+    memprof_site_touch(s, st);
+    st->live -= (int64_t)size;
+}
+
+#endif
