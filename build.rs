@@ -96,6 +96,7 @@ fn main() {
         .allowlist_type("opcode|perl_phase")
         .layout_tests(false)
         .derive_debug(false)
+        .derive_default(true)
         .generate_comments(false)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
         .generate()

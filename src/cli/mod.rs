@@ -119,6 +119,9 @@ enum Command {
         /// Indent the output for reading
         #[arg(long)]
         pretty: bool,
+        /// Leave out the `stacks` list (it grows with the square of the recursion depth)
+        #[arg(long)]
+        no_stacks: bool,
     },
     /// Print folded stacks for inferno-flamegraph, speedscope or flamegraph.pl
     Folded {
@@ -272,11 +275,23 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Run(args) => run::run(args),
-        Command::Json { file, pretty } => {
+        Command::Json {
+            file,
+            pretty,
+            no_stacks,
+        } => {
             let p = load(&file)?;
-            print(&render::json::render(&p, pretty))?;
-            print("\n")?;
-            Ok(0)
+            let stdout = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+            let written = render::json::write(&p, &mut out, pretty, !no_stacks)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush());
+            match written {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Failure(format!("writing output: {e}")))
+                }
+                _ => Ok(0),
+            }
         }
         Command::Folded {
             file,

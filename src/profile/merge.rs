@@ -1,7 +1,8 @@
 //! `memprof merge`: one profile from several (the forked workers of a
 //! server).  Files, frames and stacks are matched by content; the memory
 //! credited to the same statement under the same stack is added, so every
-//! total is the sum of the inputs' totals.
+//! total is the sum of the inputs' totals.  The heap's peak is the sum of
+//! the processes' peaks (an upper bound on what they held at once).
 
 use super::{Entry, Frame, Metrics, Node, Peak, Profile, SourceFile, NONE};
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ struct Merger {
     frames: HashMap<String, u32>,
     nodes: HashMap<(u32, u32, u32, u32), u32>,
     entries: HashMap<(u32, u32, u32), u32>,
+    largest_peak: i64,
 }
 
 impl Merger {
@@ -103,15 +105,14 @@ impl Merger {
             entry_map.push(id);
         }
         self.out.totals.add(&p.totals);
-        // Peaks of different processes don't add up: keep the largest.
-        if p.peak.entry != NONE
-            && (self.out.peak.entry == NONE || p.peak.bytes > self.out.peak.bytes)
-        {
-            self.out.peak = Peak {
-                bytes: p.peak.bytes,
-                entry: entry_map[p.peak.entry as usize],
-            };
+        // The processes' peaks are added: what they would hold if all
+        // peaked at once, which keeps the site figures' sum equal to it.
+        // The location is that of the largest one.
+        if p.peak.entry != NONE && p.peak.bytes > self.largest_peak {
+            self.largest_peak = p.peak.bytes;
+            self.out.peak.entry = entry_map[p.peak.entry as usize];
         }
+        self.out.peak.bytes += p.peak.bytes;
         self.out.marks.extend(p.marks.iter().cloned());
         let run = &mut self.out.run;
         run.untracked_free_bytes += p.run.untracked_free_bytes;

@@ -69,16 +69,6 @@ impl Sites {
     }
 }
 
-impl Default for memprof_site_stats {
-    fn default() -> Self {
-        memprof_site_stats {
-            live: 0,
-            peak_snapshot: 0,
-            snapshot_seq: 0,
-        }
-    }
-}
-
 struct ArenaWalk<'a> {
     table: &'a memprof_sites,
     metrics: &'a mut [Metrics],

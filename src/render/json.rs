@@ -135,7 +135,12 @@ struct Document<'a> {
     peak: PeakJson,
     lines: Vec<LineJson>,
     subs: Vec<SubJson>,
-    stacks: Vec<StackJson>,
+    /// How many stacks, and the deepest (the `stacks` list grows with
+    /// the square of the depth: deep recursion makes it huge).
+    stack_count: usize,
+    max_stack_depth: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stacks: Option<Stacks<'a>>,
     marks: Vec<MarkJson<'a>>,
     timeline: Vec<SampleJson>,
 }
@@ -166,8 +171,14 @@ fn path_json(p: &Profile, steps: &[Step]) -> Vec<StepJson> {
         .collect()
 }
 
-/// The JSON document, on one line or indented.
-pub fn render(p: &Profile, pretty: bool) -> String {
+/// Write the JSON document, on one line or indented, with or without the
+/// `stacks` list.
+pub fn write(
+    p: &Profile,
+    out: impl std::io::Write,
+    pretty: bool,
+    include_stacks: bool,
+) -> std::io::Result<()> {
     let a = Analysis::new(p);
     let sites = p.run.site_tracking;
     let m = |x: &Metrics| JsonMetrics::new(x, sites);
@@ -227,24 +238,11 @@ pub fn render(p: &Profile, pretty: bool) -> String {
         })
         .collect();
 
-    let stacks = p
-        .entries
-        .iter()
-        .map(|e| {
-            let steps = p.path(e);
-            StackJson {
-                frames: p
-                    .frame_names(&steps)
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
-                path: path_json(p, &steps),
-                file: p.file_name(e.file).to_string(),
-                line: e.line,
-                metrics: m(&e.metrics),
-            }
-        })
-        .collect();
+    let stacks = include_stacks.then_some(Stacks { p, sites });
+    let max_stack_depth = (0..p.nodes.len())
+        .map(|n| depth(p, n as u32))
+        .max()
+        .unwrap_or(0);
 
     let options = p
         .run
@@ -278,6 +276,8 @@ pub fn render(p: &Profile, pretty: bool) -> String {
             untracked_free_before_peak: sites.then_some(p.run.untracked_free_before_peak),
         },
         peak,
+        stack_count: p.entries.len(),
+        max_stack_depth,
         lines,
         subs,
         stacks,
@@ -299,12 +299,57 @@ pub fn render(p: &Profile, pretty: bool) -> String {
             })
             .collect(),
     };
-    // Serialising plain structs of strings and numbers cannot fail.
     if pretty {
-        serde_json::to_string_pretty(&doc).unwrap_or_default()
+        serde_json::to_writer_pretty(out, &doc)
     } else {
-        serde_json::to_string(&doc).unwrap_or_default()
+        serde_json::to_writer(out, &doc)
     }
+    .map_err(std::io::Error::from)
+}
+
+/// Frames in a node's stack.
+fn depth(p: &Profile, mut n: u32) -> usize {
+    let mut d = 0;
+    while n != NONE {
+        d += 1;
+        n = p.nodes[n as usize].parent;
+    }
+    d
+}
+
+/// The `stacks` list, serialised one stack at a time so that a profile
+/// with very deep stacks is written without holding the whole list.
+struct Stacks<'a> {
+    p: &'a Profile,
+    sites: bool,
+}
+
+impl Serialize for Stacks<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let p = self.p;
+        serializer.collect_seq(p.entries.iter().map(|e| {
+            let steps = p.path(e);
+            StackJson {
+                frames: p
+                    .frame_names(&steps)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                path: path_json(p, &steps),
+                file: p.file_name(e.file).to_string(),
+                line: e.line,
+                metrics: JsonMetrics::new(&e.metrics, self.sites),
+            }
+        }))
+    }
+}
+
+/// The JSON document as a string (tests and small profiles).
+#[cfg(test)]
+pub fn render(p: &Profile, pretty: bool) -> String {
+    let mut out = Vec::new();
+    write(p, &mut out, pretty, true).unwrap();
+    String::from_utf8(out).unwrap()
 }
 
 #[cfg(test)]

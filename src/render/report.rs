@@ -322,7 +322,7 @@ fn top_held_lines<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a LineVi
         .iter()
         .filter(|l| held.bytes(&l.exclusive).0 > 0)
         .collect();
-    lines.sort_by(|x, y| held.bytes(&y.exclusive).0.cmp(&held.bytes(&x.exclusive).0));
+    lines.sort_by_key(|l| std::cmp::Reverse(held.bytes(&l.exclusive).0));
     lines.truncate(top);
     lines
 }

@@ -156,8 +156,12 @@ mod tests {
             });
         }
         let svg = render(&p, None).unwrap();
-        let at = |s: &str| svg.find(s).unwrap_or_else(|| panic!("{s} missing"));
-        assert!(at(">load<") < at(">work<") && at(">work<") < at(">save<"));
+        // plotters puts each text on a line of its own.
+        let at = |s: &str| {
+            svg.find(&format!("\n{s}\n</text>"))
+                .unwrap_or_else(|| panic!("{s} missing"))
+        };
+        assert!(at("load") < at("work") && at("work") < at("save"));
         assert!(
             svg.contains("peak 3.00 MiB in main::bar at t.pl:1"),
             "{svg}"

@@ -15,7 +15,7 @@ use Test::More ();
 
 our @EXPORT = qw(
     memprof_bin perl_bin repo_root profile_script profile_code run_capture memprof_json
-    line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json
+    line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json perl_lib_dir
 );
 
 sub MiB () { 1024 * 1024 }
@@ -31,6 +31,18 @@ sub memprof_bin {
         return $bin if -x $bin;
     }
     die "no memprof binary: run `cargo build --release` first\n";
+}
+
+# The directory holding Devel/MemProf.pm and auto/Devel/MemProf/MemProf.so
+# beside the memprof binary (memprof run sets it up).
+sub perl_lib_dir {
+    my $dir = memprof_bin();
+    $dir =~ s{/[^/]+\z}{/perl-lib};
+    unless ( -e "$dir/Devel/MemProf.pm" ) {
+        my ( undef, $err, $status ) = run_capture( [ memprof_bin(), 'run', '-q', '--no-render', '-o', '/dev/null', '-e1' ] );
+        die "memprof run could not set up $dir: $err" if $status;
+    }
+    return $dir;
 }
 
 # The perl the library was built for (the one memprof run uses).
@@ -81,8 +93,8 @@ sub decode_json { $JSON->decode( $_[0] ) }
 
 # `memprof json FILE`, decoded.
 sub memprof_json {
-    my ($file) = @_;
-    my ( $out, $err, $status ) = run_capture( [ memprof_bin(), 'json', $file ] );
+    my ( $file, @args ) = @_;
+    my ( $out, $err, $status ) = run_capture( [ memprof_bin(), 'json', @args, $file ] );
     die "memprof json $file failed ($status): $err" if $status;
     return $JSON->decode($out);
 }
@@ -95,7 +107,7 @@ sub profile_script {
     my @cmd = ( memprof_bin(), 'run', '-q', '--no-render', '-o', $out, '--', @{ $opt{perl_args} || [] }, $script,
         @{ $opt{args} || [] } );
     my ( $stdout, $stderr, $status ) = run_capture( \@cmd, %opt );
-    my $profile = -e $out ? memprof_json($out) : undef;
+    my $profile = -e $out && !$opt{no_json} ? memprof_json($out) : undef;
     return ( $profile, $stdout, $stderr, $status, $out );
 }
 
@@ -128,18 +140,34 @@ sub stacks_with {
 
 my @METRICS = qw(alloc_bytes alloc_count free_bytes free_count net_bytes sv_delta);
 
-# DESIGN §4: lines, stacks and subs' exclusive figures each sum to the totals.
+# DESIGN §4: lines, stacks (when the document has them) and subs'
+# exclusive figures each sum to the totals; with site tracking, what is
+# retained minus what was freed of older blocks is the net growth, and what
+# was live at the peak minus what was freed of older blocks before it is
+# the heap's peak.
 sub conservation_ok {
     my ( $p, $name ) = @_;
     my @bad;
+    my $stacks_list = $p->{stacks} || [];
     for my $m (@METRICS) {
         my ( $lines, $stacks, $subs ) = ( 0, 0, 0 );
         $lines  += $_->{$m}              for @{ $p->{lines} };
-        $stacks += $_->{$m}              for @{ $p->{stacks} };
+        $stacks += $_->{$m}              for @$stacks_list;
         $subs   += $_->{exclusive}{$m}   for @{ $p->{subs} };
         my $total = $p->{totals}{$m};
+        $stacks = $total unless $p->{stacks};
         push @bad, "$m: lines $lines, stacks $stacks, subs $subs, totals $total"
             unless $lines == $total && $stacks == $total && $subs == $total;
+    }
+    if ( $p->{site_tracking} ) {
+        my ( $retained, $peak ) = ( 0, 0 );
+        $retained += $_->{retained_bytes} for @{ $p->{lines} };
+        $peak     += $_->{peak_bytes}     for @{ $p->{lines} };
+        my $t = $p->{totals};
+        push @bad, "retained $retained - untracked $t->{untracked_free_bytes} != net $t->{net_bytes}"
+            unless $retained - $t->{untracked_free_bytes} == $t->{net_bytes};
+        push @bad, "peak $peak - untracked before peak $t->{untracked_free_before_peak} != peak $t->{peak_bytes}"
+            unless $peak - $t->{untracked_free_before_peak} == $t->{peak_bytes};
     }
     local $Test::Builder::Level = $Test::Builder::Level + 1;
     Test::More::ok( !@bad, "conservation: $name" ) or Test::More::diag( join "\n", @bad );
