@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <link.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -39,7 +40,13 @@ struct memprof_tls *memprof_tls_get(void) { return &memprof_tls_data; }
     X(memalign, void *, (size_t, size_t))                        \
     X(valloc, void *, (size_t))                                  \
     X(pvalloc, void *, (size_t))                                 \
-    X(dlopen, void *, (const char *, int))
+    X(dlopen, void *, (const char *, int))                       \
+    X(execv, int, (const char *, char *const[]))                 \
+    X(execvp, int, (const char *, char *const[]))                \
+    X(execve, int, (const char *, char *const[], char *const[])) \
+    X(execl, int, (const char *, const char *, ...))             \
+    X(_exit, void, (int))                                        \
+    X(_Exit, void, (int))
 
 #define DECLARE_ORIGINAL(name, ret, params) static ret(*orig_##name) params;
 MEMPROF_ALLOC_HOOKS(DECLARE_ORIGINAL)
@@ -200,6 +207,57 @@ static void *memprof_hook_dlopen(const char *file, int flags)
     return handle;
 }
 
+/*
+ * The process is about to be replaced or to end without END blocks
+ * (exec, POSIX::_exit): write the profile first.
+ */
+static int memprof_hook_execv(const char *path, char *const argv[])
+{
+    memprof_rs_process_ending(1);
+    return orig_execv(path, argv);
+}
+
+static int memprof_hook_execvp(const char *file, char *const argv[])
+{
+    memprof_rs_process_ending(1);
+    return orig_execvp(file, argv);
+}
+
+static int memprof_hook_execve(const char *path, char *const argv[], char *const envp[])
+{
+    memprof_rs_process_ending(1);
+    return orig_execve(path, argv, envp);
+}
+
+/* doio.c runs shell commands with execl(sh, "sh", "-c", cmd, NULL). */
+static int memprof_hook_execl(const char *path, const char *arg, ...)
+{
+    char *argv[256];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a != NULL && n < 255; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    memprof_rs_process_ending(1);
+    return orig_execv(path, argv);
+}
+
+static void memprof_hook__exit(int status)
+{
+    memprof_rs_process_ending(0);
+    orig__exit(status);
+    __builtin_unreachable();
+}
+
+static void memprof_hook__Exit(int status)
+{
+    memprof_rs_process_ending(0);
+    orig__Exit(status);
+    __builtin_unreachable();
+}
+
 #define TABLE_ENTRY(name, ret, params) {#name, (void *)memprof_hook_##name, (void **)&orig_##name},
 static const struct memprof_hook hook_table[] = {
     MEMPROF_ALLOC_HOOKS(TABLE_ENTRY){NULL, NULL, NULL},
@@ -225,5 +283,5 @@ int memprof_hooks_resolve(void)
         /* Functions this libc lacks stay NULL; the patcher skips them. */
         *h->original = f;
     }
-    return (orig_malloc && orig_free && orig_calloc && orig_realloc) ? 0 : -1;
+    return (orig_malloc && orig_free && orig_calloc && orig_realloc && orig_execv && orig__exit) ? 0 : -1;
 }

@@ -98,6 +98,9 @@ struct memprof_tls {
     uint32_t cur_site;
     /* Allocations until the next timeline sample check (0: not sampling). */
     uint32_t sample_countdown;
+    /* A forked child that has not reached a statement boundary yet (the
+     * child of system() or qx//, about to exec): it writes no profile. */
+    uint8_t fresh_child;
 };
 
 /* cur_site before the statement's first allocation, and when nothing is credited. */
@@ -141,6 +144,9 @@ size_t memprof_block_size(const void *block);
 const struct memprof_hook *memprof_hook_table(void);
 /* Resolve the original functions; returns 0 on success. */
 int memprof_hooks_resolve(void);
+/* exec (replacing, 1) or _exit (0) is about to end this process image:
+ * write the profile if this process is profiling (implemented in Rust). */
+void memprof_rs_process_ending(int replacing);
 /* Called by the dlopen hook after a successful dlopen (implemented in Rust). */
 void memprof_rs_after_dlopen(void);
 
@@ -226,6 +232,8 @@ void memprof_rs_finish(void *interp);
 void memprof_rs_mark(void *interp, const char *label, size_t len);
 void memprof_rs_end_of_run(void *interp);
 void memprof_rs_start_profiling(void *interp);
+/* The signals MEMPROF's sigexit names, joined by commas ("" if none). */
+const char *memprof_rs_sigexit_signals(void *interp);
 void memprof_rs_set_callback(void *interp, void *cv);
 void memprof_rs_measure_begin(void *interp, struct memprof_measurement *m);
 void memprof_rs_measure_end(void *interp, struct memprof_measurement *m);

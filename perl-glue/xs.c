@@ -77,6 +77,14 @@ XS_EXTERNAL(XS_Devel__MemProf_set_callback)
     XSRETURN_EMPTY;
 }
 
+XS_EXTERNAL(XS_Devel__MemProf__sigexit_signals)
+{
+    dXSARGS;
+    PERL_UNUSED_VAR(items);
+    ST(0) = sv_2mortal(newSVpv(memprof_rs_sigexit_signals(MP_INTERP), 0));
+    XSRETURN(1);
+}
+
 XS_EXTERNAL(XS_Devel__MemProf__start_profiling)
 {
     dXSARGS;
@@ -140,6 +148,7 @@ void memprof_xs_boot(void *interp, int (*rs_boot)(void *))
     newXS("Devel::MemProf::_end_of_run", XS_Devel__MemProf__end_of_run, __FILE__);
     newXS("Devel::MemProf::_start_profiling", XS_Devel__MemProf__start_profiling, __FILE__);
     newXS("Devel::MemProf::set_callback", XS_Devel__MemProf_set_callback, __FILE__);
+    newXS("Devel::MemProf::_sigexit_signals", XS_Devel__MemProf__sigexit_signals, __FILE__);
     newXS("Devel::MemProf::measure", XS_Devel__MemProf_measure, __FILE__);
     if (rs_boot(MP_INTERP) != 0)
         XSRETURN_NO;

@@ -268,4 +268,54 @@ mod tests {
             Err(ReadError::Io("no such file".into()))
         );
     }
+
+    /// A header around any payload, with a correct checksum, so that the
+    /// decoder itself sees the bytes.
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn huge_lengths_do_not_allocate() {
+        // The run info's first string claims 2^62 bytes.
+        let mut payload = vec![0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40];
+        payload.extend_from_slice(b"short");
+        assert!(matches!(decode(&framed(&payload)), Err(ReadError::Corrupt(_))));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// The fuzz target: arbitrary bytes never panic, hang or allocate
+        /// without bound; they are a profile or a named error.
+        #[test]
+        fn arbitrary_bytes_are_refused_cleanly(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = decode(&bytes);
+            let _ = decode(&framed(&bytes));
+        }
+
+        /// Valid profiles with bytes changed (and the checksum fixed, so the
+        /// decoder and the index checks see them).
+        #[test]
+        fn damaged_profiles_are_refused_cleanly(flips in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..8), cut in 0usize..4096) {
+            let good = encode(&crate::profile::fixtures::recursive_profile()).unwrap();
+            let mut payload = good[HEADER_LEN..].to_vec();
+            for (at, byte) in flips {
+                let n = payload.len();
+                payload[at % n] = byte;
+            }
+            payload.truncate(payload.len() - cut % payload.len());
+            if let Ok(p) = decode(&framed(&payload)) {
+                // Whatever decodes has every index in range.
+                proptest::prop_assert_eq!(p.validate(), Ok(()));
+            }
+        }
+    }
 }

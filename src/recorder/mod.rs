@@ -94,6 +94,8 @@ pub struct Recorder {
     /// Whether the runloop and perl's hooks are installed (profiling, not
     /// just measure()).
     perl_hooks: bool,
+    /// `sigexit`'s signals, for Devel/MemProf.pm to install handlers for.
+    sigexit_names: std::ffi::CString,
 }
 
 fn now() -> f64 {
@@ -152,6 +154,7 @@ impl Recorder {
             measure: pseudo_root(&mut tables, "(measure)"),
         };
         let sites = opts.sites.then(Sites::new);
+        let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
         let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
         let cwd = unaccounted(|| std::env::current_dir().unwrap_or_default());
         let output = cwd.join(&opts.file);
@@ -185,6 +188,7 @@ impl Recorder {
             timeline: Timeline::new(),
             sites,
             measuring: 0,
+            sigexit_names,
             trace,
             perl_hooks: false,
         })
@@ -363,6 +367,7 @@ pub extern "C" fn memprof_rs_start_profiling(_interp: Interp) {
 extern "C" fn after_fork_in_child() {
     let t = tls();
     let Some(r) = recorder(t) else { return };
+    t.fresh_child = 1;
     r.tables.clear_entries();
     r.marks.clear();
     // SAFETY: getpid has no preconditions.
@@ -520,6 +525,23 @@ pub extern "C" fn memprof_rs_finish(interp: Interp) {
 #[no_mangle]
 pub extern "C" fn memprof_rs_end_of_run(_interp: Interp) {
     with_recorder(|r, t| r.finish(t, true));
+}
+
+/// exec or _exit is about to end this process image without END blocks.
+#[no_mangle]
+pub extern "C" fn memprof_rs_process_ending(_replacing: c_int) {
+    with_recorder(|r, t| {
+        // The child of system() or qx// execs before running a statement:
+        // its profile would be empty.
+        if t.fresh_child == 0 {
+            r.finish(t, false);
+        }
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_sigexit_signals(_interp: Interp) -> *const c_char {
+    with_recorder(|r, _| r.sigexit_names.as_ptr()).unwrap_or(c"".as_ptr())
 }
 
 #[no_mangle]

@@ -34,15 +34,19 @@ sub memprof_bin {
 }
 
 # The directory holding Devel/MemProf.pm and auto/Devel/MemProf/MemProf.so
-# beside the memprof binary (memprof run sets it up).
+# beside the memprof binary.  memprof run sets it up, and refreshes it from
+# the module built into the binary: run it once per test file.
+my $perl_lib_dir;
+
 sub perl_lib_dir {
+    return $perl_lib_dir if $perl_lib_dir;
     my $dir = memprof_bin();
     $dir =~ s{/[^/]+\z}{/perl-lib};
-    unless ( -e "$dir/Devel/MemProf.pm" ) {
-        my ( undef, $err, $status ) = run_capture( [ memprof_bin(), 'run', '-q', '--no-render', '-o', '/dev/null', '-e1' ] );
-        die "memprof run could not set up $dir: $err" if $status;
-    }
-    return $dir;
+    my $tmp = tempdir( CLEANUP => 1 );
+    my ( undef, $err, $status )
+        = run_capture( [ memprof_bin(), 'run', '-q', '--no-render', '-o', "$tmp/x.out", '-e1' ], cwd => $tmp );
+    die "memprof run could not set up $dir: $err" if $status || !-e "$dir/Devel/MemProf.pm";
+    return $perl_lib_dir = $dir;
 }
 
 # The perl the library was built for (the one memprof run uses).

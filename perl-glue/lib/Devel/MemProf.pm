@@ -57,7 +57,20 @@ sub _load {
 }
 
 _load();
-_start_profiling() if $Devel::MemProf::UNDER_DEBUGGER;
+if ($Devel::MemProf::UNDER_DEBUGGER) {
+    _start_profiling();
+    # sigexit: write the profile, then die of the signal as we would have.
+    for my $sig ( split /,/, _sigexit_signals() ) {
+        $SIG{$sig} = \&_sigexit unless defined $SIG{$sig} && $SIG{$sig} ne '';
+    }
+}
+
+sub _sigexit {
+    my ($sig) = @_;
+    DB::finish_profile();
+    $SIG{$sig} = 'DEFAULT';
+    kill $sig => $$;
+}
 
 # Defined first, so it runs after every END block of the program.
 END { Devel::MemProf::_end_of_run() }
