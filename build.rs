@@ -25,36 +25,18 @@ fn perl_config(perl: &str) -> PerlConfig {
     let out = Command::new(perl)
         .args(["-e", script])
         .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run perl ({perl}): {e}; set PERL to the perl to build for")
-        });
+        .unwrap_or_else(|e| panic!("cannot run perl ({perl}): {e}; set PERL to the perl to build for"));
     if !out.status.success() {
-        panic!(
-            "{perl} could not report its configuration:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        panic!("{perl} could not report its configuration:\n{}", String::from_utf8_lossy(&out.stderr));
     }
     let text = String::from_utf8(out.stdout).expect("perl's configuration is not UTF-8");
     let mut lines = text.lines();
-    let mut next = |what: &str| {
-        lines
-            .next()
-            .unwrap_or_else(|| panic!("perl did not report {what}"))
-            .to_string()
-    };
+    let mut next = |what: &str| lines.next().unwrap_or_else(|| panic!("perl did not report {what}")).to_string();
     let exe = next("$^X");
-    let ccopts = next("ccopts")
-        .split_whitespace()
-        .map(String::from)
-        .collect();
+    let ccopts = next("ccopts").split_whitespace().map(String::from).collect();
     let multiplicity = next("usemultiplicity") == "1";
     let version = next("version");
-    PerlConfig {
-        exe,
-        ccopts,
-        multiplicity,
-        version,
-    }
+    PerlConfig { exe, ccopts, multiplicity, version }
 }
 
 fn main() {
@@ -64,13 +46,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let cfg = perl_config(&perl);
 
-    let glue = [
-        "runloop.c",
-        "alloc_hooks.c",
-        "sites.c",
-        "accessors.c",
-        "xs.c",
-    ];
+    let glue = ["runloop.c", "alloc_hooks.c", "sites.c", "accessors.c", "xs.c"];
     let mut build = cc::Build::new();
     build
         .include("perl-glue")
@@ -102,9 +78,7 @@ fn main() {
         .generate()
         .expect("bindgen could not generate bindings to perl's headers");
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
-    bindings
-        .write_to_file(out.join("perl_bindings.rs"))
-        .expect("writing perl_bindings.rs");
+    bindings.write_to_file(out.join("perl_bindings.rs")).expect("writing perl_bindings.rs");
 
     println!("cargo::rustc-check-cfg=cfg(perl_multiplicity)");
     if cfg.multiplicity {

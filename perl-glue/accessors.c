@@ -101,6 +101,12 @@ const char *memprof_cv_name(void *interp, const void *cvp, const char **pkg, siz
     return name;
 }
 
+const void *memprof_cv_start_op(const void *cvp)
+{
+    const CV *const cv = (const CV *)cvp;
+    return CvISXSUB(cv) ? NULL : (const void *)CvSTART(cv);
+}
+
 const void *memprof_cv_start_cop(const void *cvp)
 {
     const CV *const cv = (const CV *)cvp;

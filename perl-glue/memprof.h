@@ -54,6 +54,19 @@ struct memprof_sites {
     int failed;                       /* the table could not grow: tracking stopped */
 };
 
+/* Which frame is innermost: its stackinfo and index, its CV and its
+ * caller's COP, and whether perl is compiling. */
+struct memprof_identity {
+    const void *si;
+    int32_t ix;
+    uint8_t compiling;
+    uint8_t valid;      /* node below may be reused (set on `prev` only) */
+    const void *cv;
+    const void *oldcop;
+    uint32_t node;      /* t->cur_node when this identity was current */
+    uint64_t generation; /* t->cop_generation then */
+};
+
 /*
  * Per-thread state.  The allocation hooks update the counters; the runloop
  * (on the thread that runs the interpreter) reads them at statement
@@ -77,12 +90,11 @@ struct memprof_tls {
     uint64_t snap_free_count;
     int64_t snap_sv_count;
 
-    /* Identity of the innermost sub/eval/format frame at the last sync. */
-    const void *id_si;
-    int32_t id_ix;
-    uint8_t id_compiling;
-    const void *id_cv;
-    const void *id_oldcop;
+    /* The innermost sub/eval/format frame now, and the one before the
+     * last change with the node it had: a loop calling a sub goes back
+     * and forth between two, which the runloop then resolves itself. */
+    struct memprof_identity id;
+    struct memprof_identity prev;
 
     /* The location now executing: the recorder's frame node, file and line. */
     uint32_t cur_node;
@@ -101,11 +113,26 @@ struct memprof_tls {
     /* A forked child that has not reached a statement boundary yet (the
      * child of system() or qx//, about to exec): it writes no profile. */
     uint8_t fresh_child;
+    /* MEMPROF_SV_LOG_SIZE records while profiling runs, else NULL. */
+    struct memprof_sv_record *sv_log;
+    uint32_t sv_log_len;
 };
 
 /* cur_site before the statement's first allocation, and when nothing is credited. */
 #define MEMPROF_UNRESOLVED UINT32_MAX
 #define MEMPROF_NO_SITE (UINT32_MAX - 1)
+
+/* A change in PL_sv_count with no allocation or free, logged by the
+ * runloop without calling into Rust: most sub calls and returns move
+ * only that.  The recorder adds the log up at its next flush. */
+struct memprof_sv_record {
+    uint32_t node;
+    uint32_t file;
+    uint32_t line;
+    int32_t delta;
+};
+
+#define MEMPROF_SV_LOG_SIZE 4096
 
 /* One hooked libc function: the name its GOT slots are bound to, our
  * replacement, and where the original address is kept. */
@@ -164,6 +191,8 @@ int memprof_op_is_cop(const void *op);
 int memprof_cop_compile_time(void *interp, const void *cop);
 /* Whether a COP's address identifies it until op_free (it is in an op slab). */
 int memprof_cop_cacheable(const void *cop);
+/* A CV's CvSTART op, as an identity (NULL for an XSUB). */
+const void *memprof_cv_start_op(const void *cv);
 /* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
  * sub's own name (or "__ANON__") and sets *is_anon. */
 const char *memprof_cv_name(void *interp, const void *cv, const char **pkg, size_t *pkg_len,

@@ -46,9 +46,20 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     t->fresh_child = 0;
 
     const int64_t sv_count = (int64_t)PL_sv_count;
-    if (t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count
-        || sv_count != t->snap_sv_count)
+    if (t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count) {
         memprof_rs_flush(MP_INTERP, t, sv_count);
+    } else if (sv_count != t->snap_sv_count) {
+        if (t->sv_log != NULL && t->sv_log_len < MEMPROF_SV_LOG_SIZE) {
+            struct memprof_sv_record *r = &t->sv_log[t->sv_log_len++];
+            r->node = t->cur_node;
+            r->file = t->cur_file;
+            r->line = t->cur_line;
+            r->delta = (int32_t)(sv_count - t->snap_sv_count);
+            t->snap_sv_count = sv_count;
+        } else {
+            memprof_rs_flush(MP_INTERP, t, sv_count);
+        }
+    }
     if (t->recorder == NULL) /* the flush finished the profile */
         return;
 
@@ -65,14 +76,30 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         cv = CxTYPE(cx) == CXt_EVAL ? (const void *)cx->blk_eval.cv : (const void *)cx->blk_sub.cv;
         oldcop = cx->blk_oldcop;
     }
-    if (si != t->id_si || ix != t->id_ix || cv != t->id_cv || oldcop != t->id_oldcop
-        || compiling != t->id_compiling) {
-        t->id_si = si;
-        t->id_ix = ix;
-        t->id_cv = cv;
-        t->id_oldcop = oldcop;
-        t->id_compiling = compiling;
-        resolved = memprof_rs_sync(MP_INTERP, t, cop);
+    struct memprof_identity *const id = &t->id;
+    if (si != id->si || ix != id->ix || cv != id->cv || oldcop != id->oldcop || compiling != id->compiling) {
+        struct memprof_identity *const prev = &t->prev;
+        if (prev->valid && !compiling && si == prev->si && ix == prev->ix && cv == prev->cv
+            && oldcop == prev->oldcop && prev->generation == t->cop_generation) {
+            /* Back to the frame we just left (a return, or the same call
+             * again): its node is still right, nothing below it moved. */
+            const struct memprof_identity left = *id;
+            *id = *prev;
+            *prev = left;
+            t->cur_node = id->node;
+        } else {
+            *prev = *id;
+            id->si = si;
+            id->ix = ix;
+            id->cv = cv;
+            id->oldcop = oldcop;
+            id->compiling = compiling;
+            resolved = memprof_rs_sync(MP_INTERP, t, cop);
+            id->node = t->cur_node;
+            id->generation = t->cop_generation;
+            /* Compile and pseudo locations carry their own file and line. */
+            id->valid = !resolved;
+        }
     }
     if (!resolved) {
         struct memprof_file_slot *slot = &t->file_cache[file_slot_index(cop)];

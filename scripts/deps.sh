@@ -1,14 +1,19 @@
 #!/bin/bash
 # Install what building and testing Devel::MemProf needs on Debian or
 # Ubuntu: a C compiler, libclang for bindgen, perl's headers, and the
-# programs the tests compare against.  Rust (cargo) must already be there.
+# programs the tests compare against or drive.  Rust (cargo) must already be there.
 set -euo pipefail
 
 packages=(
     build-essential libclang-dev libperl-dev perl
     libjson-xs-perl libxml-parser-perl libmoose-perl heaptrack time
     libdevel-nytprof-perl perltidy libperl-critic-perl
+    chromium curl xz-utils
 )
+# t/50-html.t opens the HTML report in chromium, driven from node.  A node
+# that brought its own npm (NodeSource's) must not get Debian's npm.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -47,11 +47,7 @@ impl Profile {
         let mut n = e.node;
         while n != NONE {
             let node = &self.nodes[n as usize];
-            steps.push(Step {
-                frame: node.frame,
-                file,
-                line,
-            });
+            steps.push(Step { frame: node.frame, file, line });
             file = node.call_file;
             line = node.call_line;
             n = node.parent;
@@ -62,10 +58,7 @@ impl Profile {
 
     /// Frame names of a stack, root first.
     pub fn frame_names(&self, steps: &[Step]) -> Vec<&str> {
-        steps
-            .iter()
-            .map(|s| self.frames[s.frame as usize].name.as_str())
-            .collect()
+        steps.iter().map(|s| self.frames[s.frame as usize].name.as_str()).collect()
     }
 }
 
@@ -109,12 +102,7 @@ impl<'a> Analysis<'a> {
 
     fn line_slot(&mut self, file: u32, line: u32, stamps: &mut Vec<usize>) -> usize {
         *self.line_index.entry((file, line)).or_insert_with(|| {
-            self.lines.push(LineView {
-                file,
-                line,
-                exclusive: Metrics::default(),
-                inclusive: Metrics::default(),
-            });
+            self.lines.push(LineView { file, line, exclusive: Metrics::default(), inclusive: Metrics::default() });
             stamps.push(0);
             self.lines.len() - 1
         })
@@ -122,11 +110,7 @@ impl<'a> Analysis<'a> {
 
     fn sub_slot(&mut self, frame: u32, stamps: &mut Vec<usize>) -> usize {
         *self.sub_index.entry(frame).or_insert_with(|| {
-            self.subs.push(SubView {
-                frame,
-                exclusive: Metrics::default(),
-                inclusive: Metrics::default(),
-            });
+            self.subs.push(SubView { frame, exclusive: Metrics::default(), inclusive: Metrics::default() });
             stamps.push(0);
             self.subs.len() - 1
         })
@@ -140,9 +124,7 @@ impl<'a> Analysis<'a> {
     /// A sub by frame name.
     #[cfg(test)]
     pub fn sub_named(&self, name: &str) -> Option<&SubView> {
-        self.subs
-            .iter()
-            .find(|s| self.profile.frames[s.frame as usize].name == name)
+        self.subs.iter().find(|s| self.profile.frames[s.frame as usize].name == name)
     }
 }
 
@@ -157,10 +139,7 @@ mod tests {
         let a = Analysis::new(&p);
         let bar = a.sub_named("main::bar").unwrap();
         assert_eq!(bar.exclusive.alloc_bytes, 110);
-        assert_eq!(
-            bar.inclusive.alloc_bytes, 110,
-            "the nested bar is not counted twice"
-        );
+        assert_eq!(bar.inclusive.alloc_bytes, 110, "the nested bar is not counted twice");
         assert_eq!(a.sub_named("main").unwrap().inclusive.alloc_bytes, 111);
         // Line 2 is a call site only in the nested stack; line 5 in both bar stacks.
         assert_eq!(a.line(0, 2).unwrap().inclusive.alloc_bytes, 10);
@@ -186,10 +165,7 @@ mod tests {
     fn path_carries_call_sites() {
         let p = recursive_profile();
         let steps = p.path(&p.entries[1]);
-        assert_eq!(
-            p.frame_names(&steps),
-            vec!["main", "main::bar", "main::bar"]
-        );
+        assert_eq!(p.frame_names(&steps), vec!["main", "main::bar", "main::bar"]);
         let lines: Vec<u32> = steps.iter().map(|s| s.line).collect();
         assert_eq!(lines, vec![5, 2, 1]);
     }

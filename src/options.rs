@@ -43,15 +43,7 @@ impl Default for Options {
 }
 
 /// The names `MEMPROF` accepts, for the warning about an unknown one.
-pub const KNOWN: &[&str] = &[
-    "file",
-    "addpid",
-    "start",
-    "sigexit",
-    "sites",
-    "trace",
-    "trace_file",
-];
+pub const KNOWN: &[&str] = &["file", "addpid", "start", "sigexit", "sites", "trace", "trace_file"];
 
 /// Signals `sigexit=1` means.
 const DEFAULT_SIGEXIT: &[&str] = &["INT", "TERM", "HUP"];
@@ -95,11 +87,7 @@ fn signal_list(value: &str) -> Option<Vec<String>> {
     }
     let mut out = Vec::new();
     for name in value.split(',') {
-        let name = name
-            .trim()
-            .trim_start_matches("SIG")
-            .trim_start_matches("sig")
-            .to_ascii_uppercase();
+        let name = name.trim().trim_start_matches("SIG").trim_start_matches("sig").to_ascii_uppercase();
         signal_number(&name)?;
         out.push(name);
     }
@@ -172,10 +160,8 @@ pub fn parse(spec: &str) -> (Options, Vec<String>) {
                     opts.trace_file = Some(value.clone())
                 }
             }
-            _ => warnings.push(format!(
-                "unknown option '{name}' in MEMPROF (known options: {}); ignored",
-                KNOWN.join(", ")
-            )),
+            _ => warnings
+                .push(format!("unknown option '{name}' in MEMPROF (known options: {}); ignored", KNOWN.join(", "))),
         }
     }
     (opts, warnings)
@@ -224,10 +210,7 @@ mod tests {
     #[test]
     fn sigexit_forms() {
         assert_eq!(parse("sigexit=1").0.sigexit, vec!["INT", "TERM", "HUP"]);
-        assert_eq!(
-            parse("sigexit=SIGUSR1,term").0.sigexit,
-            vec!["USR1", "TERM"]
-        );
+        assert_eq!(parse("sigexit=SIGUSR1,term").0.sigexit, vec!["USR1", "TERM"]);
         assert!(parse("sigexit=0").0.sigexit.is_empty());
     }
 

@@ -80,7 +80,7 @@ PERL
 };
 
 SKIP: {
-    skip 'Moose is not installed', 1 unless eval { require Moose; 1 };
+    skip 'Moose is not installed', 1 unless system( perl_bin(), '-MMoose', '-e1' ) == 0;
     subtest 'Moose flame graph names the files Moose loads' => sub {
         my ( undef, undef, undef, undef, $out ) = profile_code("use Moose;\n1;\n");
         my $svg = "$dir/moose.svg";

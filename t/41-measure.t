@@ -3,6 +3,9 @@
 # written, only measure() is there.
 use strict;
 use warnings;
+
+# The module is loaded into this process: it must be the perl it was built for.
+BEGIN { exec $ENV{PERL}, $0, @ARGV or die "exec $ENV{PERL}: $!" if $ENV{PERL} && $ENV{PERL} ne $^X }
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use MemProfTest;

@@ -174,7 +174,8 @@ subtest 'a symlink planted at the destination is replaced, not followed' => sub 
 };
 
 subtest 'ithreads: same output as without the profiler, 10 times' => sub {
-    plan skip_all => 'perl without ithreads' unless eval { require Config; $Config::Config{useithreads} };
+    plan skip_all => 'perl without ithreads'
+        unless system( perl_bin(), '-MConfig', '-e', 'exit !$Config{useithreads}' ) == 0;
     my $code = <<'PERL';
 use threads;
 my @t = map { my $n = $_; threads->create(sub { my %h = map { $_ => "v$_" } 1 .. 50_000 * $n; scalar keys %h }) } 1 .. 4;

@@ -2,7 +2,7 @@
 my @words = qw(alpha beta gamma delta epsilon zeta eta theta iota kappa);
 my $text = join ' ', map { $words[ $_ % @words ] . ( $_ % 13 ) } 1 .. 200_000;
 my %count;
-for my $pass ( 1 .. 3 ) {
+for my $pass ( 1 .. 4 ) {
     while ( $text =~ /\b([a-z]+)(\d+)\b/g ) {
         $count{$1} += $2;
     }

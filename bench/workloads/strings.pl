@@ -1,6 +1,6 @@
 # String building with .= and x.
 my $total = 0;
-for my $round ( 1 .. 40 ) {
+for my $round ( 1 .. 160 ) {
     my $s = '';
     $s .= "line $_ " . ( '-' x ( $_ % 40 ) ) . "\n" for 1 .. 40_000;
     $total += length $s;

@@ -123,6 +123,15 @@ enum Command {
         #[arg(long)]
         no_stacks: bool,
     },
+    /// Write a browsable HTML report: index, annotated source, flame graphs
+    Html {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// Directory to write the report into
+        #[arg(short, long, default_value = "memprof-html", value_name = "DIR")]
+        output: PathBuf,
+    },
     /// Print folded stacks for inferno-flamegraph, speedscope or flamegraph.pl
     Folded {
         /// Profile to read
@@ -167,9 +176,7 @@ fn metric(name: &str, p: &Profile) -> Result<Metric, Failure> {
 fn print(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure(format!("writing output: {e}")))
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure(format!("writing output: {e}"))),
         _ => Ok(()),
     }
 }
@@ -183,9 +190,7 @@ fn report_format(name: &str) -> Result<render::report::Format, Failure> {
     match name {
         "text" => Ok(render::report::Format::Text),
         "markdown" | "md" => Ok(render::report::Format::Markdown),
-        _ => Err(Failure(format!(
-            "unknown format '{name}' (use text or markdown)"
-        ))),
+        _ => Err(Failure(format!("unknown format '{name}' (use text or markdown)"))),
     }
 }
 
@@ -194,19 +199,10 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Report { file, top, format } => {
             let format = report_format(&format)?;
             let p = load(&file)?;
-            print(&render::report::render(
-                &p,
-                &render::report::ReportOptions { top, format },
-            ))?;
+            print(&render::report::render(&p, &render::report::ReportOptions { top, format }))?;
             Ok(0)
         }
-        Command::Flamegraph {
-            file,
-            metric: name,
-            lines,
-            title,
-            output,
-        } => {
+        Command::Flamegraph { file, metric: name, lines, title, output } => {
             let p = load(&file)?;
             let m = metric(&name, &p)?;
             let svg = render::flamegraph::render(&p, m, lines, title.as_deref())?;
@@ -222,19 +218,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&render::csv::render(&p, by)?)?;
             Ok(0)
         }
-        Command::Diff {
-            old,
-            new,
-            format,
-            output,
-            threshold,
-            fail_over,
-            top,
-        } => {
+        Command::Diff { old, new, format, output, threshold, fail_over, top } => {
             if !matches!(format.as_str(), "text" | "markdown" | "md" | "json") {
-                return Err(Failure(format!(
-                    "unknown format '{format}' (use text, markdown or json)"
-                )));
+                return Err(Failure(format!("unknown format '{format}' (use text, markdown or json)")));
             }
             let (po, pn) = (load(&old)?, load(&new)?);
             let c = render::diff::compare(&po, &pn, threshold);
@@ -254,11 +240,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 _ => 0,
             })
         }
-        Command::Timeline {
-            file,
-            output,
-            title,
-        } => {
+        Command::Timeline { file, output, title } => {
             let p = load(&file)?;
             let svg = render::timeline::render(&p, title.as_deref())
                 .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
@@ -266,20 +248,13 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Merge { files, output } => {
-            let profiles = files
-                .iter()
-                .map(|f| load(f))
-                .collect::<Result<Vec<_>, _>>()?;
+            let profiles = files.iter().map(|f| load(f)).collect::<Result<Vec<_>, _>>()?;
             let merged = crate::profile::merge::merge(&profiles);
             format::write(&output, &merged).map_err(Failure)?;
             Ok(0)
         }
         Command::Run(args) => run::run(args),
-        Command::Json {
-            file,
-            pretty,
-            no_stacks,
-        } => {
+        Command::Json { file, pretty, no_stacks } => {
             let p = load(&file)?;
             let stdout = std::io::stdout().lock();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
@@ -287,17 +262,17 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
                 .and_then(|()| out.write_all(b"\n"))
                 .and_then(|()| out.flush());
             match written {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(Failure(format!("writing output: {e}")))
-                }
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure(format!("writing output: {e}"))),
                 _ => Ok(0),
             }
         }
-        Command::Folded {
-            file,
-            metric: name,
-            no_lines,
-        } => {
+        Command::Html { file, output } => {
+            let p = load(&file)?;
+            let pages = render::html::write(&p, &output)?;
+            print(&format!("Wrote {} ({pages} source pages)\n", output.join("index.html").display()))?;
+            Ok(0)
+        }
+        Command::Folded { file, metric: name, no_lines } => {
             let p = load(&file)?;
             let m = metric(&name, &p)?;
             print(&render::folded::render(&p, m, !no_lines))?;

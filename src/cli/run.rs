@@ -45,12 +45,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "flamegraphs", value_name = "DIR")]
     flamegraphs: PathBuf,
     /// Perl options, then the script and its arguments (or -e CODE)
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        required = true,
-        value_name = "PERL_ARGS"
-    )]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "PERL_ARGS")]
     perl_args: Vec<OsString>,
 }
 
@@ -85,23 +80,34 @@ fn library_dir(exe_dir: &Path, library: &Path) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-fn locate_library() -> Result<(PathBuf, PathBuf), String> {
+/// Whether Devel::MemProf is installed where perl looks (`make install`):
+/// both the module and its library in @INC (PERL5LIB included).
+fn installed_in_perl() -> bool {
+    let probe = r#"my %have; for my $d (grep { !ref } @INC) {
+        $have{pm} = 1 if -f "$d/Devel/MemProf.pm";
+        $have{so} = 1 if -f "$d/auto/Devel/MemProf/MemProf.so" }
+        exit($have{pm} && $have{so} ? 0 : 1)"#;
+    Command::new(PERL).args(["-e", probe]).status().is_ok_and(|s| s.success())
+}
+
+/// The `-I` directory for perl: the library built beside this executable
+/// (a cargo build), or none when Devel::MemProf is installed.
+fn perl_include_dir() -> Result<Option<PathBuf>, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find my own executable: {e}"))?;
     let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
     let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
-    let library = dir.join(LIBRARY);
-    let library = std::fs::canonicalize(&library).map_err(|_| {
-        format!(
-            "cannot find {LIBRARY} beside {}; build both with `cargo build --release`",
+    match std::fs::canonicalize(dir.join(LIBRARY)) {
+        Ok(library) => library_dir(&dir, &library).map(Some),
+        Err(_) if installed_in_perl() => Ok(None),
+        Err(_) => Err(format!(
+            "cannot find {LIBRARY} beside {} nor Devel::MemProf in {PERL}'s @INC; build with `cargo build --release` or install with `perl Makefile.PL && make install`",
             exe.display()
-        )
-    })?;
-    Ok((dir, library))
+        )),
+    }
 }
 
 pub fn run(args: RunArgs) -> Result<i32, Failure> {
-    let (exe_dir, library) = locate_library()?;
-    let lib_dir = library_dir(&exe_dir, &library)?;
+    let include = perl_include_dir()?;
 
     let mut spec = std::env::var("MEMPROF").unwrap_or_default();
     if let Some(out) = &args.output {
@@ -114,7 +120,7 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
     let (opts, _) = options::parse(&spec);
 
     let mut child = Command::new(PERL)
-        .arg(format!("-I{}", lib_dir.display()))
+        .args(include.iter().map(|dir| format!("-I{}", dir.display())))
         .arg("-d:MemProf")
         .args(&args.perl_args)
         .env("MEMPROF", &spec)
@@ -145,10 +151,7 @@ fn stem(script: &str) -> String {
     if script == "-e" || script == "-E" || script.is_empty() {
         return "one-liner".into();
     }
-    Path::new(script)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "script".into())
+    Path::new(script).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "script".into())
 }
 
 /// After the program: flame graphs and the first screen of the report,
@@ -162,10 +165,7 @@ fn render_after(profile: &Path, args: &RunArgs) {
     let p = match crate::profile::format::read(profile) {
         Ok(p) => p,
         Err(e) => {
-            say(&format!(
-                "memprof: no profile at {}: {e}",
-                profile.display()
-            ));
+            say(&format!("memprof: no profile at {}: {e}", profile.display()));
             return;
         }
     };
@@ -177,18 +177,12 @@ fn render_after(profile: &Path, args: &RunArgs) {
             &[Metric::Net, Metric::Alloc]
         };
         if let Err(e) = std::fs::create_dir_all(&args.flamegraphs) {
-            say(&format!(
-                "memprof: cannot create {}: {e}",
-                args.flamegraphs.display()
-            ));
+            say(&format!("memprof: cannot create {}: {e}", args.flamegraphs.display()));
         }
         for &m in metrics {
-            let path = args
-                .flamegraphs
-                .join(format!("{}-{}.svg", stem(&p.run.script), m.name()));
+            let path = args.flamegraphs.join(format!("{}-{}.svg", stem(&p.run.script), m.name()));
             let result = render::flamegraph::render(&p, m, false, None).and_then(|svg| {
-                std::fs::write(&path, svg)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                std::fs::write(&path, svg).map_err(|e| format!("cannot write {}: {e}", path.display()))
             });
             match result {
                 Ok(()) => written.push(path.display().to_string()),
@@ -202,13 +196,7 @@ fn render_after(profile: &Path, args: &RunArgs) {
     eprintln!();
     eprint!(
         "{}",
-        render::report::render(
-            &p,
-            &render::report::ReportOptions {
-                top: 5,
-                format: render::report::Format::Text
-            }
-        )
+        render::report::render(&p, &render::report::ReportOptions { top: 5, format: render::report::Format::Text })
     );
     eprintln!();
     eprintln!("memprof: profile written to {}", profile.display());

@@ -73,10 +73,7 @@ fn hooks() -> Vec<Hook> {
         while !(*h).name.is_null() {
             // A function this libc lacks has no original: leave its slots alone.
             if !(*(*h).original).is_null() {
-                out.push(Hook {
-                    name: CStr::from_ptr((*h).name).to_bytes(),
-                    replacement: (*h).replacement as usize,
-                });
+                out.push(Hook { name: CStr::from_ptr((*h).name).to_bytes(), replacement: (*h).replacement as usize });
             }
             h = h.add(1);
         }
@@ -92,11 +89,7 @@ struct Walk {
 
 /// Patch every loaded object; returns how many slots were changed.
 pub fn patch_loaded_objects() -> usize {
-    let mut walk = Walk {
-        hooks: hooks(),
-        own_base: own_base(),
-        patched: 0,
-    };
+    let mut walk = Walk { hooks: hooks(), own_base: own_base(), patched: 0 };
     // SAFETY: the callback only reads the loaded objects' headers and
     // writes GOT slots of the hooked symbols; `walk` outlives the call.
     unsafe {
@@ -115,11 +108,7 @@ fn own_base() -> usize {
     info.dli_fbase as usize
 }
 
-unsafe extern "C" fn visit(
-    info: *mut libc::dl_phdr_info,
-    _size: usize,
-    data: *mut c_void,
-) -> c_int {
+unsafe extern "C" fn visit(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> c_int {
     // SAFETY: dl_iterate_phdr passes a valid info and our Walk.
     let (info, walk) = unsafe { (&*info, &mut *data.cast::<Walk>()) };
     let base = info.dlpi_addr as usize;
@@ -133,19 +122,10 @@ unsafe extern "C" fn visit(
     let Some(dynamic) = phdrs.iter().find(|p| p.p_type == libc::PT_DYNAMIC) else {
         return 0;
     };
-    let relro = phdrs
-        .iter()
-        .find(|p| p.p_type == libc::PT_GNU_RELRO)
-        .map(|p| (base + p.p_vaddr as usize, p.p_memsz as usize));
+    let relro =
+        phdrs.iter().find(|p| p.p_type == libc::PT_GNU_RELRO).map(|p| (base + p.p_vaddr as usize, p.p_memsz as usize));
     // SAFETY: the object is loaded, so its dynamic section is mapped.
-    unsafe {
-        patch_object(
-            walk,
-            base,
-            (base + dynamic.p_vaddr as usize) as *const Elf64Dyn,
-            relro,
-        )
-    };
+    unsafe { patch_object(walk, base, (base + dynamic.p_vaddr as usize) as *const Elf64Dyn, relro) };
     0
 }
 
@@ -157,16 +137,10 @@ unsafe fn c_name(p: *const c_char) -> String {
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-unsafe fn patch_object(
-    walk: &mut Walk,
-    base: usize,
-    mut dynamic: *const Elf64Dyn,
-    relro: Option<(usize, usize)>,
-) {
+unsafe fn patch_object(walk: &mut Walk, base: usize, mut dynamic: *const Elf64Dyn, relro: Option<(usize, usize)>) {
     let (mut strtab, mut symtab) = (0usize, 0usize);
     let (mut jmprel, mut jmprel_size) = (0usize, 0usize);
-    let (mut rela, mut rela_size, mut rela_ent) =
-        (0usize, 0usize, std::mem::size_of::<Elf64Rela>());
+    let (mut rela, mut rela_size, mut rela_ent) = (0usize, 0usize, std::mem::size_of::<Elf64Rela>());
     // glibc relocates most d_ptr entries in place; the vdso and some
     // loaders don't.  An address below the load base is still relative.
     let address = |v: u64| {
@@ -197,10 +171,7 @@ unsafe fn patch_object(
     if strtab == 0 || symtab == 0 || rela_ent < std::mem::size_of::<Elf64Rela>() {
         return;
     }
-    for (table, size, entry) in [
-        (jmprel, jmprel_size, std::mem::size_of::<Elf64Rela>()),
-        (rela, rela_size, rela_ent),
-    ] {
+    for (table, size, entry) in [(jmprel, jmprel_size, std::mem::size_of::<Elf64Rela>()), (rela, rela_size, rela_ent)] {
         if table == 0 {
             continue;
         }
@@ -217,9 +188,7 @@ unsafe fn patch_object(
             // SAFETY: relocations only name symbols of the object's table.
             let sym = unsafe { &*((symtab as *const Elf64Sym).add(sym_index)) };
             // SAFETY: st_name is an offset into the string table.
-            let sym_name =
-                unsafe { CStr::from_ptr((strtab + sym.st_name as usize) as *const c_char) }
-                    .to_bytes();
+            let sym_name = unsafe { CStr::from_ptr((strtab + sym.st_name as usize) as *const c_char) }.to_bytes();
             let Some(hook) = walk.hooks.iter().find(|h| h.name == sym_name) else {
                 continue;
             };
@@ -247,12 +216,7 @@ unsafe fn write_slot(slot: *mut usize, value: usize, relro: Option<(usize, usize
         let start = addr & !(page - 1);
         // SAFETY: the page holds part of the object's RELRO segment.
         unsafe {
-            if libc::mprotect(
-                start as *mut c_void,
-                page,
-                libc::PROT_READ | libc::PROT_WRITE,
-            ) != 0
-            {
+            if libc::mprotect(start as *mut c_void, page, libc::PROT_READ | libc::PROT_WRITE) != 0 {
                 return false;
             }
             slot.write_volatile(value);

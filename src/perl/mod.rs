@@ -3,13 +3,7 @@
 //! and small accessors over them.  Everything that reads Perl's memory
 //! goes through here.
 
-#[allow(
-    non_camel_case_types,
-    non_upper_case_globals,
-    non_snake_case,
-    dead_code,
-    clippy::all
-)]
+#[allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, clippy::all)]
 mod sys {
     include!(concat!(env!("OUT_DIR"), "/perl_bindings.rs"));
 }

@@ -81,13 +81,9 @@ pub fn decode(bytes: &[u8]) -> Result<Profile, ReadError> {
         return Err(ReadError::NotAProfile);
     }
     if bytes.len() < HEADER_LEN {
-        return Err(ReadError::Truncated {
-            expected: HEADER_LEN as u64,
-            found: bytes.len() as u64,
-        });
+        return Err(ReadError::Truncated { expected: HEADER_LEN as u64, found: bytes.len() as u64 });
     }
-    let word =
-        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let version = word(8);
     if version > FORMAT_VERSION {
         return Err(ReadError::NewerVersion { found: version });
@@ -107,12 +103,9 @@ pub fn decode(bytes: &[u8]) -> Result<Profile, ReadError> {
         return Err(ReadError::TrailingData { expected, found });
     }
     if crc32fast::hash(payload) != word(24) {
-        return Err(ReadError::Corrupt(
-            "the checksum does not match the data".into(),
-        ));
+        return Err(ReadError::Corrupt("the checksum does not match the data".into()));
     }
-    let profile: Profile =
-        postcard::from_bytes(payload).map_err(|e| ReadError::Corrupt(e.to_string()))?;
+    let profile: Profile = postcard::from_bytes(payload).map_err(|e| ReadError::Corrupt(e.to_string()))?;
     profile.validate().map_err(ReadError::Corrupt)?;
     Ok(profile)
 }
@@ -147,16 +140,8 @@ pub fn write(path: &Path, profile: &Profile) -> Result<(), String> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
-    tmp.write_all(&bytes)
-        .and_then(|()| tmp.flush())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tmp.persist(path).map_err(|e| {
-        format!(
-            "cannot rename the temporary file to {}: {}",
-            path.display(),
-            e.error
-        )
-    })?;
+    tmp.write_all(&bytes).and_then(|()| tmp.flush()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tmp.persist(path).map_err(|e| format!("cannot rename the temporary file to {}: {}", path.display(), e.error))?;
     Ok(())
 }
 
@@ -168,34 +153,11 @@ mod tests {
     fn sample() -> Profile {
         let mut p = Profile::default();
         p.run.script = "t.pl".into();
-        p.files.push(SourceFile {
-            name: "t.pl".into(),
-            source: None,
-            lines: vec![(3, "my $x;".into())],
-        });
-        p.frames.push(Frame {
-            name: "main".into(),
-            kind: FrameKind::Main,
-            file: 0,
-            line: 0,
-        });
-        p.nodes.push(Node {
-            parent: NONE,
-            frame: 0,
-            call_file: NONE,
-            call_line: 0,
-        });
-        let m = Metrics {
-            alloc_bytes: 100,
-            alloc_count: 1,
-            ..Metrics::default()
-        };
-        p.entries.push(Entry {
-            node: 0,
-            file: 0,
-            line: 3,
-            metrics: m,
-        });
+        p.files.push(SourceFile { name: "t.pl".into(), source: None, lines: vec![(3, "my $x;".into())] });
+        p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
+        p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });
+        let m = Metrics { alloc_bytes: 100, alloc_count: 1, ..Metrics::default() };
+        p.entries.push(Entry { node: 0, file: 0, line: 3, metrics: m });
         p.totals = m;
         p
     }
@@ -222,21 +184,12 @@ mod tests {
         let mut newer = bytes.clone();
         newer[8] = 9;
         assert_eq!(decode(&newer), Err(ReadError::NewerVersion { found: 9 }));
-        assert!(ReadError::NewerVersion { found: 9 }
-            .to_string()
-            .contains("version 9"));
-        assert!(ReadError::NewerVersion { found: 9 }
-            .to_string()
-            .contains(&format!("up to {FORMAT_VERSION}")));
+        assert!(ReadError::NewerVersion { found: 9 }.to_string().contains("version 9"));
+        assert!(ReadError::NewerVersion { found: 9 }.to_string().contains(&format!("up to {FORMAT_VERSION}")));
         let mut flipped = bytes.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 0x55;
-        assert_eq!(
-            decode(&flipped),
-            Err(ReadError::Corrupt(
-                "the checksum does not match the data".into()
-            ))
-        );
+        assert_eq!(decode(&flipped), Err(ReadError::Corrupt("the checksum does not match the data".into())));
     }
 
     #[test]
@@ -246,12 +199,7 @@ mod tests {
         let err = decode(&encode(&p).unwrap()).unwrap_err();
         assert_eq!(err, ReadError::Corrupt("entry 0 names node 7 of 1".into()));
         let mut p = sample();
-        p.nodes.push(Node {
-            parent: 1,
-            frame: 0,
-            call_file: NONE,
-            call_line: 0,
-        });
+        p.nodes.push(Node { parent: 1, frame: 0, call_file: NONE, call_line: 0 });
         assert!(decode(&encode(&p).unwrap()).is_err());
     }
 
@@ -263,10 +211,7 @@ mod tests {
         assert_eq!(read(&path).unwrap(), sample());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
-        assert_eq!(
-            read(&dir.path().join("missing")),
-            Err(ReadError::Io("no such file".into()))
-        );
+        assert_eq!(read(&dir.path().join("missing")), Err(ReadError::Io("no such file".into())));
     }
 
     /// A header around any payload, with a correct checksum, so that the

@@ -53,10 +53,7 @@ impl Merger {
                 Some(&id) => id,
                 None => {
                     let id = self.out.frames.len() as u32;
-                    self.out.frames.push(Frame {
-                        file: remap_file(f.file),
-                        ..f.clone()
-                    });
+                    self.out.frames.push(Frame { file: remap_file(f.file), ..f.clone() });
                     self.frames.insert(f.name.clone(), id);
                     id
                 }
@@ -65,26 +62,12 @@ impl Merger {
         }
         let mut node_map: Vec<u32> = Vec::with_capacity(p.nodes.len());
         for n in &p.nodes {
-            let parent = if n.parent == NONE {
-                NONE
-            } else {
-                node_map[n.parent as usize]
-            };
-            let key = (
-                parent,
-                frame_map[n.frame as usize],
-                remap_file(n.call_file),
-                n.call_line,
-            );
+            let parent = if n.parent == NONE { NONE } else { node_map[n.parent as usize] };
+            let key = (parent, frame_map[n.frame as usize], remap_file(n.call_file), n.call_line);
             let next = self.out.nodes.len() as u32;
             let id = *self.nodes.entry(key).or_insert(next);
             if id == next {
-                self.out.nodes.push(Node {
-                    parent: key.0,
-                    frame: key.1,
-                    call_file: key.2,
-                    call_line: key.3,
-                });
+                self.out.nodes.push(Node { parent: key.0, frame: key.1, call_file: key.2, call_line: key.3 });
             }
             node_map.push(id);
         }
@@ -94,12 +77,7 @@ impl Merger {
             let next = self.out.entries.len() as u32;
             let id = *self.entries.entry(key).or_insert(next);
             if id == next {
-                self.out.entries.push(Entry {
-                    node: key.0,
-                    file: key.1,
-                    line: key.2,
-                    metrics: Metrics::default(),
-                });
+                self.out.entries.push(Entry { node: key.0, file: key.1, line: key.2, metrics: Metrics::default() });
             }
             self.out.entries[id as usize].metrics.add(&e.metrics);
             entry_map.push(id);
@@ -132,10 +110,7 @@ pub fn merge(profiles: &[Profile]) -> Profile {
         m.out.run.untracked_free_bytes = 0;
         m.out.run.untracked_free_before_peak = 0;
         m.out.run.site_tracking = profiles.iter().all(|p| p.run.site_tracking);
-        m.out.peak = Peak {
-            bytes: 0,
-            entry: NONE,
-        };
+        m.out.peak = Peak { bytes: 0, entry: NONE };
     }
     for p in profiles {
         m.add(p);
@@ -165,11 +140,7 @@ mod tests {
         let mut sum = Metrics::default();
         merged.entries.iter().for_each(|e| sum.add(&e.metrics));
         assert_eq!(sum, expect, "entries conserve the totals");
-        assert_eq!(
-            merged.entries.len(),
-            a.entries.len(),
-            "the same stacks are matched"
-        );
+        assert_eq!(merged.entries.len(), a.entries.len(), "the same stacks are matched");
         assert_eq!(merged.validate(), Ok(()));
     }
 }

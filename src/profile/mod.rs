@@ -111,10 +111,7 @@ pub struct SourceFile {
 impl SourceFile {
     /// Text of a line, if saved.
     pub fn line_text(&self, line: u32) -> Option<&str> {
-        self.lines
-            .binary_search_by_key(&line, |(n, _)| *n)
-            .ok()
-            .map(|i| self.lines[i].1.as_str())
+        self.lines.binary_search_by_key(&line, |(n, _)| *n).ok().map(|i| self.lines[i].1.as_str())
     }
 }
 
@@ -221,17 +218,10 @@ impl Profile {
         }
         for (i, node) in self.nodes.iter().enumerate() {
             if node.parent != NONE && node.parent as usize >= i {
-                return Err(format!(
-                    "node {i} has parent {} which does not precede it",
-                    node.parent
-                ));
+                return Err(format!("node {i} has parent {} which does not precede it", node.parent));
             }
             if node.frame as usize >= self.frames.len() {
-                return Err(format!(
-                    "node {i} names frame {} of {}",
-                    node.frame,
-                    self.frames.len()
-                ));
+                return Err(format!("node {i} names frame {} of {}", node.frame, self.frames.len()));
             }
             if !file_ok(node.call_file) {
                 return Err(format!("node {i} names file {} of {files}", node.call_file));
@@ -239,11 +229,7 @@ impl Profile {
         }
         for (i, e) in self.entries.iter().enumerate() {
             if e.node as usize >= self.nodes.len() {
-                return Err(format!(
-                    "entry {i} names node {} of {}",
-                    e.node,
-                    self.nodes.len()
-                ));
+                return Err(format!("entry {i} names node {} of {}", e.node, self.nodes.len()));
             }
             if !file_ok(e.file) {
                 return Err(format!("entry {i} names file {} of {files}", e.file));
@@ -261,9 +247,7 @@ impl Profile {
 
     /// Name of a file index ("" for NONE).
     pub fn file_name(&self, file: u32) -> &str {
-        self.files
-            .get(file as usize)
-            .map_or("", |f| f.name.as_str())
+        self.files.get(file as usize).map_or("", |f| f.name.as_str())
     }
 }
 
@@ -278,65 +262,17 @@ pub mod fixtures {
         p.files.push(SourceFile {
             name: "t.pl".into(),
             source: None,
-            lines: vec![
-                (1, "sub bar { my $var = 1; }".into()),
-                (2, "bar();".into()),
-                (5, "bar(1);".into()),
-            ],
+            lines: vec![(1, "sub bar { my $var = 1; }".into()), (2, "bar();".into()), (5, "bar(1);".into())],
         });
-        p.frames.push(Frame {
-            name: "main".into(),
-            kind: FrameKind::Main,
-            file: 0,
-            line: 0,
-        });
-        p.frames.push(Frame {
-            name: "main::bar".into(),
-            kind: FrameKind::Sub,
-            file: 0,
-            line: 1,
-        });
-        p.nodes.push(Node {
-            parent: NONE,
-            frame: 0,
-            call_file: NONE,
-            call_line: 0,
-        });
-        p.nodes.push(Node {
-            parent: 0,
-            frame: 1,
-            call_file: 0,
-            call_line: 5,
-        });
-        p.nodes.push(Node {
-            parent: 1,
-            frame: 1,
-            call_file: 0,
-            call_line: 2,
-        });
-        let m = |b| Metrics {
-            alloc_bytes: b,
-            alloc_count: 1,
-            ..Metrics::default()
-        };
-        p.entries.push(Entry {
-            node: 1,
-            file: 0,
-            line: 1,
-            metrics: m(100),
-        });
-        p.entries.push(Entry {
-            node: 2,
-            file: 0,
-            line: 1,
-            metrics: m(10),
-        });
-        p.entries.push(Entry {
-            node: 0,
-            file: 0,
-            line: 5,
-            metrics: m(1),
-        });
+        p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
+        p.frames.push(Frame { name: "main::bar".into(), kind: FrameKind::Sub, file: 0, line: 1 });
+        p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });
+        p.nodes.push(Node { parent: 0, frame: 1, call_file: 0, call_line: 5 });
+        p.nodes.push(Node { parent: 1, frame: 1, call_file: 0, call_line: 2 });
+        let m = |b| Metrics { alloc_bytes: b, alloc_count: 1, ..Metrics::default() };
+        p.entries.push(Entry { node: 1, file: 0, line: 1, metrics: m(100) });
+        p.entries.push(Entry { node: 2, file: 0, line: 1, metrics: m(10) });
+        p.entries.push(Entry { node: 0, file: 0, line: 5, metrics: m(1) });
         for e in p.entries.clone() {
             p.totals.add(&e.metrics);
         }

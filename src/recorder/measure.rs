@@ -84,25 +84,13 @@ pub extern "C" fn memprof_rs_measure_end(interp: Interp, m: *mut memprof_measure
     let mut arenas: Vec<usize> = Vec::new();
     // SAFETY: the interpreter is live; the callbacks only read.
     unsafe {
-        perl::memprof_for_each_arena(
-            interp,
-            Some(collect_arena),
-            (&mut arenas as *mut Vec<usize>).cast(),
-        );
+        perl::memprof_for_each_arena(interp, Some(collect_arena), (&mut arenas as *mut Vec<usize>).cast());
     }
     arenas.sort_unstable();
-    let mut sum = ArenaSum {
-        table: &s.table,
-        since: m.start_births,
-        bytes: 0,
-    };
+    let mut sum = ArenaSum { table: &s.table, since: m.start_births, bytes: 0 };
     // SAFETY: as above.
     unsafe {
-        perl::memprof_for_each_arena(
-            interp,
-            Some(add_new_arena),
-            (&mut sum as *mut ArenaSum).cast(),
-        );
+        perl::memprof_for_each_arena(interp, Some(add_new_arena), (&mut sum as *mut ArenaSum).cast());
         m.retained_bytes = perl::memprof_sites_live_since(
             &*s.table,
             m.start_births,

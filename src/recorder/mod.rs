@@ -96,16 +96,23 @@ pub struct Recorder {
     perl_hooks: bool,
     /// `sigexit`'s signals, for Devel/MemProf.pm to install handlers for.
     sigexit_names: std::ffi::CString,
+    /// Where the runloop logs sv-count-only changes while running.
+    sv_log: Vec<perl::memprof_sv_record>,
 }
 
 fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 fn warn(message: &str) {
     eprintln!("Devel::MemProf: {message}");
+}
+
+/// Make the next boundary resolve everything afresh.
+fn forget_identity(t: &mut memprof_tls) {
+    t.id = perl::memprof_identity::default();
+    t.prev = perl::memprof_identity::default();
+    t.last_cop = std::ptr::null();
 }
 
 /// This thread's TLS block.
@@ -135,16 +142,12 @@ impl Recorder {
     fn new(interp: Interp, opts: Options) -> Box<Recorder> {
         let mut tables = Tables::default();
         // SAFETY: PL_origfilename is a C string owned by the interpreter.
-        let script = unsafe { perl::c_string(perl::memprof_origfilename(interp)) }
-            .unwrap_or_else(|| "-".into());
+        let script = unsafe { perl::c_string(perl::memprof_origfilename(interp)) }.unwrap_or_else(|| "-".into());
         let script_file = tables.file(script.as_bytes());
         let main_node = tables.root(FrameKind::Main, "main", script_file);
         let pseudo_root = |tables: &mut Tables, name: &str| {
             let file = tables.file(name.as_bytes());
-            PseudoLocation {
-                node: tables.root(FrameKind::Pseudo, name, file),
-                file,
-            }
+            PseudoLocation { node: tables.root(FrameKind::Pseudo, name, file), file }
         };
         let pseudo = Pseudo {
             startup: pseudo_root(&mut tables, "(startup)"),
@@ -171,10 +174,7 @@ impl Recorder {
             snap_free_bytes: 0,
             start_live: 0,
             snap_peak: 0,
-            peak: Peak {
-                bytes: 0,
-                entry: NONE,
-            },
+            peak: Peak { bytes: 0, entry: NONE },
             main_done: false,
             main_leave_patched: false,
             // SAFETY: getpid has no preconditions.
@@ -191,6 +191,7 @@ impl Recorder {
             sigexit_names,
             trace,
             perl_hooks: false,
+            sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
         })
     }
 
@@ -205,10 +206,7 @@ impl Recorder {
         t.peak = t.live;
         self.start_live = t.live;
         self.snap_peak = t.live;
-        self.peak = Peak {
-            bytes: 0,
-            entry: NONE,
-        };
+        self.peak = Peak { bytes: 0, entry: NONE };
         self.timeline = Timeline::new();
         if let Some(s) = self.sites.as_mut() {
             s.reset(t.live);
@@ -218,7 +216,7 @@ impl Recorder {
     fn start(&mut self, t: &mut memprof_tls) {
         self.reset_counters(t);
         self.start_time = now();
-        self.state = State::Running;
+        self.set_state(t, State::Running);
         self.attach_sites(t);
         t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
     }
@@ -231,9 +229,35 @@ impl Recorder {
         self.trace(node, file, line, net)
     }
 
+    /// Change state; the runloop may log sv-only changes only while running.
+    fn set_state(&mut self, t: &mut memprof_tls, state: State) {
+        self.drain_sv_log(t);
+        self.state = state;
+        if state == State::Running {
+            t.sv_log = self.sv_log.as_mut_ptr();
+        } else {
+            t.sv_log = std::ptr::null_mut();
+        }
+    }
+
+    /// Add up what the runloop logged (see memprof_sv_record).
+    fn drain_sv_log(&mut self, t: &mut memprof_tls) {
+        let n = (t.sv_log_len as usize).min(self.sv_log.len());
+        t.sv_log_len = 0;
+        if t.sv_log.is_null() {
+            return;
+        }
+        for i in 0..n {
+            let r = self.sv_log[i];
+            let entry = self.tables.entry(r.node, r.file, r.line);
+            self.tables.entries[entry as usize].metrics.sv_delta += i64::from(r.delta);
+        }
+    }
+
     /// Credit what moved since the last credit to the current location;
     /// returns the location and its net growth.
     fn credit(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
+        self.drain_sv_log(t);
         let delta = Metrics {
             alloc_bytes: t.alloc_bytes - self.snap_alloc_bytes,
             alloc_count: t.alloc_count - t.snap_alloc_count,
@@ -256,10 +280,7 @@ impl Recorder {
         self.tables.entries[entry as usize].metrics.add(&delta);
         if t.peak > self.snap_peak {
             self.snap_peak = t.peak;
-            self.peak = Peak {
-                bytes: t.peak - self.start_live,
-                entry,
-            };
+            self.peak = Peak { bytes: t.peak - self.start_live, entry };
             self.timeline.peak(self.peak.bytes, entry);
         }
         self.timeline.tick(t.live - self.start_live, entry);
@@ -285,7 +306,7 @@ impl Recorder {
             // SAFETY: the interpreter is live.
             let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
             self.credit(t, sv_count);
-            self.state = State::Finished;
+            self.set_state(t, State::Finished);
             t.sample_countdown = 0;
             if self.measuring == 0 {
                 Self::detach_sites(t);
@@ -308,17 +329,12 @@ impl Recorder {
         }
         let t = tls();
         // The next boundary re-resolves everything.
-        t.id_si = std::ptr::null();
-        t.last_cop = std::ptr::null();
+        forget_identity(t);
     }
 
     fn mark(&mut self, t: &memprof_tls, label: String) {
         if self.state == State::Running {
-            self.marks.push(Mark {
-                time: self.timeline.now(),
-                live_bytes: t.live - self.start_live,
-                label,
-            });
+            self.marks.push(Mark { time: self.timeline.now(), live_bytes: t.live - self.start_live, label });
         }
     }
 }
@@ -330,8 +346,7 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
     if !t.recorder.is_null() {
         return 0;
     }
-    let (opts, warnings) =
-        unaccounted(|| options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
+    let (opts, warnings) = unaccounted(|| options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
     for w in &warnings {
         warn(w);
     }
@@ -341,13 +356,8 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
     }
     let mut rec = Recorder::new(interp, opts);
     if t.file_cache.is_null() {
-        let cache = vec![
-            perl::memprof_file_slot {
-                cop: std::ptr::null(),
-                file: 0
-            };
-            perl::MEMPROF_FILE_CACHE_SIZE as usize
-        ];
+        let cache =
+            vec![perl::memprof_file_slot { cop: std::ptr::null(), file: 0 }; perl::MEMPROF_FILE_CACHE_SIZE as usize];
         t.file_cache = Box::leak(cache.into_boxed_slice()).as_mut_ptr();
     }
     rec.reset_counters(t);
@@ -368,6 +378,8 @@ extern "C" fn after_fork_in_child() {
     let t = tls();
     let Some(r) = recorder(t) else { return };
     t.fresh_child = 1;
+    // Logged changes before the fork are the parent's.
+    t.sv_log_len = 0;
     r.tables.clear_entries();
     r.marks.clear();
     // SAFETY: getpid has no preconditions.
@@ -401,22 +413,14 @@ pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
     t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
     if let Some(r) = recorder(t) {
         if r.state == State::Running {
-            let entry = if t.cur_site < perl::MEMPROF_NO_SITE {
-                t.cur_site
-            } else {
-                NONE
-            };
+            let entry = if t.cur_site < perl::MEMPROF_NO_SITE { t.cur_site } else { NONE };
             r.timeline.sample(t.live - r.start_live, entry);
         }
     }
 }
 
 #[no_mangle]
-pub extern "C" fn memprof_rs_sync(
-    _interp: Interp,
-    t: *mut memprof_tls,
-    cop: *const c_void,
-) -> c_int {
+pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> c_int {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
     match recorder(t) {
@@ -426,11 +430,7 @@ pub extern "C" fn memprof_rs_sync(
 }
 
 #[no_mangle]
-pub extern "C" fn memprof_rs_file_id(
-    _interp: Interp,
-    t: *mut memprof_tls,
-    cop: *const c_void,
-) -> u32 {
+pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> u32 {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
     match recorder(t) {
@@ -490,7 +490,7 @@ pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: us
         State::Running => {}
         State::Disabled => {
             take_boundary(interp);
-            with_recorder(|r, _| r.state = State::Running);
+            with_recorder(|r, t| r.set_state(t, State::Running));
         }
         State::Pending | State::Finished => {
             with_recorder(|r, t| {
@@ -499,7 +499,7 @@ pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: us
                     r.marks.clear();
                 }
                 r.start(t);
-                t.id_si = std::ptr::null();
+                forget_identity(t);
             });
             take_boundary(interp);
         }
@@ -510,7 +510,7 @@ pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: us
 pub extern "C" fn memprof_rs_disable(interp: Interp) {
     if with_recorder(|r, _| r.state) == Some(State::Running) {
         take_boundary(interp);
-        with_recorder(|r, _| r.state = State::Disabled);
+        with_recorder(|r, t| r.set_state(t, State::Disabled));
     }
 }
 

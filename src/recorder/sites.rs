@@ -20,20 +20,14 @@ impl Sites {
     pub fn new() -> Sites {
         // SAFETY: memprof_sites is plain data; all zeroes is an empty table.
         let table = Box::new(unsafe { std::mem::zeroed::<memprof_sites>() });
-        Sites {
-            table,
-            stats: Vec::new(),
-        }
+        Sites { table, stats: Vec::new() }
     }
 
     /// Make sure entry `index` has statistics, keeping the hooks' pointer current.
     pub fn ensure(&mut self, index: u32) {
         let want = index as usize + 1;
         if self.stats.len() < want {
-            self.stats.resize(
-                want.max(self.stats.len() * 2),
-                memprof_site_stats::default(),
-            );
+            self.stats.resize(want.max(self.stats.len() * 2), memprof_site_stats::default());
         }
         self.table.stats = self.stats.as_mut_ptr();
     }
@@ -42,9 +36,7 @@ impl Sites {
     pub fn reset(&mut self, live: i64) {
         // SAFETY: the table is ours; clearing unmaps its slots.
         unsafe { perl::memprof_sites_clear(&mut *self.table) };
-        self.stats
-            .iter_mut()
-            .for_each(|s| *s = memprof_site_stats::default());
+        self.stats.iter_mut().for_each(|s| *s = memprof_site_stats::default());
         let t = &mut *self.table;
         t.births = 0;
         t.peak_live = live;
@@ -60,11 +52,7 @@ impl Sites {
         let Some(st) = self.stats.get(index) else {
             return (0, 0);
         };
-        let at_peak = if st.snapshot_seq == self.table.peak_seq {
-            st.peak_snapshot
-        } else {
-            st.live
-        };
+        let at_peak = if st.snapshot_seq == self.table.peak_seq { st.peak_snapshot } else { st.live };
         (st.live.max(0) as u64, at_peak.max(0) as u64)
     }
 }
@@ -113,13 +101,9 @@ impl Recorder {
     fn current_site(&mut self, t: &memprof_tls) -> u32 {
         let entry = match self.state {
             State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
-            State::Disabled => {
-                self.tables
-                    .entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0)
-            }
+            State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
             State::Pending | State::Finished if self.measuring > 0 => {
-                self.tables
-                    .entry(self.pseudo.measure.node, self.pseudo.measure.file, 0)
+                self.tables.entry(self.pseudo.measure.node, self.pseudo.measure.file, 0)
             }
             _ => return perl::MEMPROF_NO_SITE,
         };
@@ -142,18 +126,9 @@ impl Recorder {
             m.retained_bytes = retained;
             m.peak_bytes = peak;
         }
-        let mut walk = ArenaWalk {
-            table: &s.table,
-            metrics: &mut metrics,
-        };
+        let mut walk = ArenaWalk { table: &s.table, metrics: &mut metrics };
         // SAFETY: the interpreter is live; the callback only reads the table.
-        unsafe {
-            perl::memprof_for_each_arena(
-                self.interp,
-                Some(count_arena),
-                (&mut walk as *mut ArenaWalk).cast(),
-            )
-        };
+        unsafe { perl::memprof_for_each_arena(self.interp, Some(count_arena), (&mut walk as *mut ArenaWalk).cast()) };
         for (e, m) in self.tables.entries.iter_mut().zip(metrics) {
             e.metrics.retained_bytes = m.retained_bytes;
             e.metrics.peak_bytes = m.peak_bytes;

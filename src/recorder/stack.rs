@@ -62,9 +62,25 @@ impl ShadowFrame {
     }
 }
 
+/// The last child a frame called, and the node it got: a loop calling the
+/// same sub from the same place finds it here without hashing.
+#[derive(Clone, Copy, Default)]
+struct ChildMemo {
+    oldcop: usize,
+    cv: usize,
+    start: usize,
+    generation: u64,
+    node: u32,
+    compile_time: bool,
+    valid: bool,
+}
+
 #[derive(Default)]
 pub struct Stack {
     shadow: Vec<ShadowFrame>,
+    /// memo[i]: the last child of shadow[i]; root_memo: of the top level.
+    memo: Vec<ChildMemo>,
+    root_memo: ChildMemo,
     fresh: Vec<RealFrame>,
     /// Callers' COPs of compile-time frames popped by the last walk.
     returned_to_compiler: Vec<*const c_void>,
@@ -102,11 +118,7 @@ impl RealFrame {
             let is_eval = perl::cx_type(cx) == perl::CXt_EVAL;
             let (cv, namesv, next_ix) = if is_eval {
                 let e = &blk.blk_u.blku_eval;
-                (
-                    e.cv as *const c_void,
-                    e.old_namesv as *const c_void,
-                    e.old_cxsubix,
-                )
+                (e.cv as *const c_void, e.old_namesv as *const c_void, e.old_cxsubix)
             } else {
                 let s = &blk.blk_u.blku_sub;
                 (s.cv as *const c_void, std::ptr::null(), s.old_cxsubix)
@@ -182,12 +194,8 @@ impl Recorder {
         let interp = self.interp;
         // SAFETY: the interpreter is live; its context stacks are
         // consistent at a statement boundary.
-        let (compiling_cop, cur_si) = unsafe {
-            (
-                perl::memprof_compiling_cop(interp),
-                perl::memprof_curstackinfo(interp) as *const stackinfo,
-            )
-        };
+        let (compiling_cop, cur_si) =
+            unsafe { (perl::memprof_compiling_cop(interp), perl::memprof_curstackinfo(interp) as *const stackinfo) };
         // SAFETY: cop is the live PL_curcop.
         if self.state == State::Pending
             && self.should_start(unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0)
@@ -218,8 +226,7 @@ impl Recorder {
                 t.cur_file = file;
                 t.cur_line = 0;
             } else {
-                let at = if self.main_done || self.phase() >= perl::perl_phase_PERL_PHASE_END as i32
-                {
+                let at = if self.main_done || self.phase() >= perl::perl_phase_PERL_PHASE_END as i32 {
                     self.pseudo.exit
                 } else {
                     self.pseudo.startup
@@ -307,31 +314,20 @@ impl Recorder {
                 }
             }
             stack.shadow.truncate(keep);
+            stack.memo.truncate(keep);
         }
     }
 
     /// Give each fresh frame its node, bottom up, and push it on the shadow.
-    fn push_fresh_frames(
-        &mut self,
-        t: &mut memprof_tls,
-        cop: *const c_void,
-        compiling_cop: *const c_void,
-    ) {
+    fn push_fresh_frames(&mut self, t: &mut memprof_tls, cop: *const c_void, compiling_cop: *const c_void) {
         for k in (0..self.stack.fresh.len()).rev() {
             let real = self.stack.fresh[k];
             // What runs in this frame: the next frame's call site, or the statement.
-            let exec_cop = if k > 0 {
-                self.stack.fresh[k - 1].oldcop
-            } else {
-                cop
-            };
+            let exec_cop = if k > 0 { self.stack.fresh[k - 1].oldcop } else { cop };
             let parent = self.stack.shadow.last().map_or(self.main_node, |f| f.node);
             self.stack.last_compile_time = false;
-            let node = if real.transparent() {
-                parent
-            } else {
-                self.frame_node(t, parent, &real, exec_cop, compiling_cop)
-            };
+            let node =
+                if real.transparent() { parent } else { self.frame_node(t, parent, &real, exec_cop, compiling_cop) };
             self.stack.shadow.push(ShadowFrame {
                 level: real.level,
                 ix: real.ix,
@@ -341,6 +337,7 @@ impl Recorder {
                 node,
                 compile_time: self.stack.last_compile_time,
             });
+            self.stack.memo.push(ChildMemo::default());
         }
     }
 
@@ -352,38 +349,63 @@ impl Recorder {
         exec_cop: *const c_void,
         compiling_cop: *const c_void,
     ) -> u32 {
-        let start = if real.cx_type() == perl::CXt_EVAL || real.cv.is_null() {
+        let start_op = if real.cx_type() == perl::CXt_EVAL || real.cv.is_null() {
             std::ptr::null()
         } else {
             // SAFETY: cv is the live CV of a running sub or format.
-            unsafe { perl::memprof_cv_start_cop(real.cv) }
+            unsafe { perl::memprof_cv_start_op(real.cv) }
         };
-        let key = (
-            parent,
-            real.oldcop as usize,
-            real.cv as usize,
-            start as usize,
-        );
+        let key = (parent, real.oldcop as usize, real.cv as usize, start_op as usize);
         // A require from the lexer is called with PL_curcop == &PL_compiling,
         // whose line moves on: never cached.
         let from_compiling_cop = real.oldcop == compiling_cop;
+        let generation = self.stack.cache_generation;
+        let memo = match self.stack.memo.last() {
+            Some(m) => *m,
+            None => self.stack.root_memo,
+        };
+        if !from_compiling_cop
+            && memo.valid
+            && (memo.oldcop, memo.cv, memo.start, memo.generation) == (key.1, key.2, key.3, generation)
+        {
+            self.stack.last_compile_time = memo.compile_time;
+            return memo.node;
+        }
+        let remember = |stack: &mut Stack, node: u32, compile_time: bool| {
+            let m = ChildMemo {
+                oldcop: key.1,
+                cv: key.2,
+                start: key.3,
+                generation,
+                node,
+                compile_time,
+                valid: !from_compiling_cop,
+            };
+            match stack.memo.last_mut() {
+                Some(slot) => *slot = m,
+                None => stack.root_memo = m,
+            }
+        };
         if !from_compiling_cop {
             if let Some(&(node, compile_time)) = self.stack.node_cache.get(&key) {
                 self.stack.last_compile_time = compile_time;
+                remember(&mut self.stack, node, compile_time);
                 return node;
             }
         }
+        let start = if start_op.is_null() {
+            std::ptr::null()
+        } else {
+            // SAFETY: as above.
+            unsafe { perl::memprof_cv_start_cop(real.cv) }
+        };
         // Where the parent was when this frame was entered.
         let (call_file, call_line) = if from_compiling_cop {
             // SAFETY: compiling_cop is &PL_compiling.
-            (self.compiling_file(), unsafe {
-                perl::memprof_cop_line(compiling_cop)
-            })
+            (self.compiling_file(), unsafe { perl::memprof_cop_line(compiling_cop) })
         } else {
             // SAFETY: oldcop of a live context is a live COP.
-            (self.cop_file(t, real.oldcop), unsafe {
-                perl::memprof_cop_line(real.oldcop)
-            })
+            (self.cop_file(t, real.oldcop), unsafe { perl::memprof_cop_line(real.oldcop) })
         };
         let naming = self.name_frame(t, real, start, exec_cop, compiling_cop, call_line);
         // SAFETY: the interpreter is live.
@@ -402,13 +424,12 @@ impl Recorder {
         } else {
             (parent, call_file, call_line)
         };
-        let frame = self
-            .tables
-            .frame(naming.kind, naming.name, naming.file, naming.line);
+        let frame = self.tables.frame(naming.kind, naming.name, naming.file, naming.line);
         let node = self.tables.node(parent, frame, call_file, call_line);
         if !from_compiling_cop {
             self.stack.node_cache.insert(key, (node, compile_time));
         }
+        remember(&mut self.stack, node, compile_time);
         node
     }
 
@@ -419,9 +440,7 @@ impl Recorder {
             FrameKind::Require | FrameKind::Eval => parent_frame.name.clone(),
             _ => self.tables.files[file as usize].name.clone(),
         };
-        let frame = self
-            .tables
-            .frame(FrameKind::Compile, format!("compile {what}"), file, 0);
+        let frame = self.tables.frame(FrameKind::Compile, format!("compile {what}"), file, 0);
         self.tables.node(parent, frame, file, 0)
     }
 
@@ -444,50 +463,25 @@ impl Recorder {
                     self.cop_file(t, exec_cop)
                 };
                 let name = self.tables.files[file as usize].name.clone();
-                return Naming {
-                    kind: FrameKind::Eval,
-                    name,
-                    file,
-                    line: 0,
-                    compile_time: false,
-                };
+                return Naming { kind: FrameKind::Eval, name, file, line: 0, compile_time: false };
             }
             // require, use, do FILE: named as in %INC.
             // SAFETY: old_namesv of a live require context is NULL or a live SV.
-            let name =
-                unsafe { perl::sv_string(real.namesv) }.unwrap_or_else(|| "(require)".into());
-            return Naming {
-                kind: FrameKind::Require,
-                name,
-                file: perl_none(),
-                line: 0,
-                compile_time: false,
-            };
+            let name = unsafe { perl::sv_string(real.namesv) }.unwrap_or_else(|| "(require)".into());
+            return Naming { kind: FrameKind::Require, name, file: perl_none(), line: 0, compile_time: false };
         }
         let (file, line) = if start.is_null() {
             (perl_none(), 0)
         } else {
             // SAFETY: start is a live COP of the CV's body.
-            (self.cop_file(t, start), unsafe {
-                perl::memprof_cop_line(start)
-            })
+            (self.cop_file(t, start), unsafe { perl::memprof_cop_line(start) })
         };
         let mut pkg: *const std::ffi::c_char = std::ptr::null();
         let (mut pkg_len, mut name_len, mut anon) = (0usize, 0usize, 0i32);
         // SAFETY: cv is a live CV; the accessor reads names without creating anything.
         let (pkg, name) = unsafe {
-            let name = perl::memprof_cv_name(
-                self.interp,
-                real.cv,
-                &mut pkg,
-                &mut pkg_len,
-                &mut name_len,
-                &mut anon,
-            );
-            (
-                perl::pv_string(pkg, pkg_len).unwrap_or_else(|| "main".into()),
-                perl::pv_string(name, name_len),
-            )
+            let name = perl::memprof_cv_name(self.interp, real.cv, &mut pkg, &mut pkg_len, &mut name_len, &mut anon);
+            (perl::pv_string(pkg, pkg_len).unwrap_or_else(|| "main".into()), perl::pv_string(name, name_len))
         };
         let file_name = |r: &Recorder| {
             if file == perl_none() {
@@ -508,19 +502,10 @@ impl Recorder {
         }
         if anon != 0 || name.is_none() {
             let name = format!("{pkg}::__ANON__[{}:{line}]", file_name(self));
-            return Naming {
-                kind: FrameKind::AnonSub,
-                name,
-                file,
-                line,
-                compile_time: false,
-            };
+            return Naming { kind: FrameKind::AnonSub, name, file, line, compile_time: false };
         }
         let name = name.unwrap_or_default();
-        if matches!(
-            name.as_str(),
-            "BEGIN" | "END" | "INIT" | "CHECK" | "UNITCHECK"
-        ) {
+        if matches!(name.as_str(), "BEGIN" | "END" | "INIT" | "CHECK" | "UNITCHECK") {
             let at = if line != 0 { line } else { call_line };
             let compile_time = matches!(name.as_str(), "BEGIN" | "UNITCHECK");
             return Naming {
@@ -531,13 +516,7 @@ impl Recorder {
                 compile_time,
             };
         }
-        Naming {
-            kind: FrameKind::Sub,
-            name: format!("{pkg}::{name}"),
-            file,
-            line,
-            compile_time: false,
-        }
+        Naming { kind: FrameKind::Sub, name: format!("{pkg}::{name}"), file, line, compile_time: false }
     }
 
     /// A string eval or require is about to be compiled: remember a string
@@ -573,14 +552,13 @@ impl Recorder {
                 String::from_utf8_lossy(&raw),
                 self.tables.files[origin_file as usize].name
             );
-            let source =
-                perl::sv_string(blk.blk_u.blku_eval.cur_text as *const c_void).map(|mut s| {
-                    // The lexer appends "\n;" to an eval's text.
-                    if s.ends_with("\n;") {
-                        s.truncate(s.len() - 2);
-                    }
-                    s
-                });
+            let source = perl::sv_string(blk.blk_u.blku_eval.cur_text as *const c_void).map(|mut s| {
+                // The lexer appends "\n;" to an eval's text.
+                if s.ends_with("\n;") {
+                    s.truncate(s.len() - 2);
+                }
+                s
+            });
             self.tables.register_eval(&raw, display, source);
         }
     }

@@ -27,6 +27,16 @@ pub struct Tables {
     node_index: Map<(u32, u32, u32, u32), u32>,
     pub entries: Vec<Entry>,
     entry_index: Map<(u32, u32, u32), u32>,
+    /// The entries looked up lately, direct-mapped: a loop alternates
+    /// between a handful of statements, each looked up at every boundary.
+    recent: Vec<(u32, u32, u32, u32)>,
+}
+
+const RECENT_SLOTS: usize = 1024;
+
+fn recent_slot(node: u32, file: u32, line: u32) -> usize {
+    let h = node.wrapping_mul(0x9E37_79B1) ^ file.wrapping_mul(0x85EB_CA77) ^ line.wrapping_mul(0xC2B2_AE3D);
+    (h >> 22) as usize & (RECENT_SLOTS - 1)
 }
 
 impl Tables {
@@ -40,11 +50,7 @@ impl Tables {
             None => (String::from_utf8_lossy(raw).into_owned(), None),
         };
         let id = self.files.len() as u32;
-        self.files.push(SourceFile {
-            name,
-            source,
-            lines: Vec::new(),
-        });
+        self.files.push(SourceFile { name, source, lines: Vec::new() });
         self.file_index.insert(raw.to_vec(), id);
         id
     }
@@ -52,8 +58,7 @@ impl Tables {
     /// Remember how to name a string eval before any of its statements runs.
     pub fn register_eval(&mut self, raw: &[u8], display: String, source: Option<String>) {
         let source = source.filter(|s| {
-            let keep = s.len() <= MAX_EVAL_SOURCE
-                && self.eval_source_bytes + s.len() <= MAX_EVAL_SOURCES_TOTAL;
+            let keep = s.len() <= MAX_EVAL_SOURCE && self.eval_source_bytes + s.len() <= MAX_EVAL_SOURCES_TOTAL;
             if keep {
                 self.eval_source_bytes += s.len();
             }
@@ -74,12 +79,7 @@ impl Tables {
             return id;
         }
         let id = self.frames.len() as u32;
-        self.frames.push(Frame {
-            name: name.clone(),
-            kind,
-            file,
-            line,
-        });
+        self.frames.push(Frame { name: name.clone(), kind, file, line });
         self.frame_index.insert(name, id);
         id
     }
@@ -90,12 +90,7 @@ impl Tables {
             return id;
         }
         let id = self.nodes.len() as u32;
-        self.nodes.push(Node {
-            parent,
-            frame,
-            call_file,
-            call_line,
-        });
+        self.nodes.push(Node { parent, frame, call_file, call_line });
         self.node_index.insert(key, id);
         id
     }
@@ -111,18 +106,25 @@ impl Tables {
 
     /// Entry index for a statement under a stack, created empty if new.
     pub fn entry(&mut self, node: u32, file: u32, line: u32) -> u32 {
-        let key = (node, file, line);
-        if let Some(&id) = self.entry_index.get(&key) {
+        if self.recent.is_empty() {
+            self.recent = vec![(NONE, NONE, NONE, NONE); RECENT_SLOTS];
+        }
+        let slot = recent_slot(node, file, line);
+        let (n, f, l, id) = self.recent[slot];
+        if (n, f, l) == (node, file, line) {
             return id;
         }
-        let id = self.entries.len() as u32;
-        self.entries.push(Entry {
-            node,
-            file,
-            line,
-            metrics: Metrics::default(),
-        });
-        self.entry_index.insert(key, id);
+        let key = (node, file, line);
+        let id = match self.entry_index.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.entries.len() as u32;
+                self.entries.push(Entry { node, file, line, metrics: Metrics::default() });
+                self.entry_index.insert(key, id);
+                id
+            }
+        };
+        self.recent[slot] = (node, file, line, id);
         id
     }
 
@@ -130,5 +132,6 @@ impl Tables {
     pub fn clear_entries(&mut self) {
         self.entries.clear();
         self.entry_index.clear();
+        self.recent.clear();
     }
 }

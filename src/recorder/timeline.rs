@@ -23,14 +23,7 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn new() -> Timeline {
-        Timeline {
-            start: Instant::now(),
-            samples: Vec::new(),
-            interval: 0.001,
-            next: 0.0,
-            countdown: 0,
-            peak: None,
-        }
+        Timeline { start: Instant::now(), samples: Vec::new(), interval: 0.001, next: 0.0, countdown: 0, peak: None }
     }
 
     /// Seconds since profiling started.
@@ -54,11 +47,7 @@ impl Timeline {
         if time < self.next {
             return;
         }
-        self.samples.push(Sample {
-            time,
-            live_bytes: live,
-            entry,
-        });
+        self.samples.push(Sample { time, live_bytes: live, entry });
         self.next = time + self.interval;
         if self.samples.len() >= MAX_SAMPLES {
             let kept: Vec<Sample> = self.samples.iter().step_by(2).copied().collect();
@@ -69,11 +58,7 @@ impl Timeline {
 
     /// The heap reached a new high: remember when.
     pub fn peak(&mut self, live: i64, entry: u32) {
-        self.peak = Some(Sample {
-            time: self.now(),
-            live_bytes: live,
-            entry,
-        });
+        self.peak = Some(Sample { time: self.now(), live_bytes: live, entry });
     }
 
     /// The samples, with the peak and the end among them, in time order.
@@ -82,11 +67,7 @@ impl Timeline {
         if let Some(p) = self.peak {
             out.push(p);
         }
-        out.push(Sample {
-            time: self.now(),
-            live_bytes: live_at_end,
-            entry: NONE,
-        });
+        out.push(Sample { time: self.now(), live_bytes: live_at_end, entry: NONE });
         out.sort_by(|a, b| a.time.total_cmp(&b.time));
         out
     }

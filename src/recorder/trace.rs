@@ -21,17 +21,11 @@ impl Trace {
         let file = path.and_then(|p| match std::fs::File::create(p) {
             Ok(f) => Some(f),
             Err(e) => {
-                warn(&format!(
-                    "cannot write the trace to {p}: {e}; tracing to stderr"
-                ));
+                warn(&format!("cannot write the trace to {p}: {e}; tracing to stderr"));
                 None
             }
         });
-        Trace {
-            threshold,
-            file,
-            callback: std::ptr::null_mut(),
-        }
+        Trace { threshold, file, callback: std::ptr::null_mut() }
     }
 
     fn print(&mut self, line: &str) {
@@ -64,10 +58,7 @@ impl Recorder {
         let sub = &self.tables.frame_of(node).name;
         let file_name = &self.tables.files[file as usize].name;
         if trace.callback.is_null() {
-            let text = format!(
-                ">> {} {sub}, {file_name} ({line}) used {net} bytes\n",
-                self.pid
-            );
+            let text = format!(">> {} {sub}, {file_name} ({line}) used {net} bytes\n", self.pid);
             if let Some(trace) = self.trace.as_mut() {
                 trace.print(&text);
             }
@@ -112,14 +103,7 @@ pub(super) fn run_callback(t: *mut memprof_tls, cb: Callback) {
     // SAFETY: the interpreter is between two ops; the callback is a live
     // CV we hold a reference to; a die inside it is trapped (G_EVAL).
     unsafe {
-        perl::memprof_call_trace_callback(
-            interp,
-            cb.cv,
-            cb.pkg.as_ptr(),
-            cb.file.as_ptr(),
-            cb.line,
-            cb.net,
-        );
+        perl::memprof_call_trace_callback(interp, cb.cv, cb.pkg.as_ptr(), cb.file.as_ptr(), cb.line, cb.net);
     }
     // SAFETY: as above; perl is done running.
     let t = unsafe { &mut *t };

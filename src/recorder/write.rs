@@ -36,9 +36,7 @@ impl Recorder {
             if argv.is_null() {
                 return Vec::new();
             }
-            (0..argc)
-                .filter_map(|i| perl::c_string(*argv.add(i)))
-                .collect()
+            (0..argc).filter_map(|i| perl::c_string(*argv.add(i))).collect()
         }
     }
 
@@ -87,11 +85,7 @@ impl Recorder {
                 p.frames.push(f);
             }
             let mut n = *node;
-            n.parent = if n.parent == NONE {
-                NONE
-            } else {
-                node_map[n.parent as usize]
-            };
+            n.parent = if n.parent == NONE { NONE } else { node_map[n.parent as usize] };
             n.frame = frame_map[frame];
             n.call_file = keep_file(&mut p, n.call_file);
             node_map[i] = p.nodes.len() as u32;
@@ -162,10 +156,8 @@ impl Recorder {
                 },
             };
             let all: Vec<&str> = text.lines().collect();
-            file.lines = lines
-                .into_iter()
-                .filter_map(|n| all.get(n as usize - 1).map(|t| (n, t.to_string())))
-                .collect();
+            file.lines =
+                lines.into_iter().filter_map(|n| all.get(n as usize - 1).map(|t| (n, t.to_string()))).collect();
         }
     }
 }

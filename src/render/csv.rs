@@ -80,11 +80,7 @@ pub fn render(p: &Profile, by: By) -> Result<String, String> {
         By::Sub => {
             row(header(&["name", "kind", "file", "line"], true))?;
             let mut subs: Vec<_> = a.subs.iter().collect();
-            subs.sort_by(|x, y| {
-                p.frames[x.frame as usize]
-                    .name
-                    .cmp(&p.frames[y.frame as usize].name)
-            });
+            subs.sort_by(|x, y| p.frames[x.frame as usize].name.cmp(&p.frames[y.frame as usize].name));
             for s in subs {
                 let f = &p.frames[s.frame as usize];
                 let mut r = vec![
@@ -102,11 +98,7 @@ pub fn render(p: &Profile, by: By) -> Result<String, String> {
             row(header(&["stack", "file", "line"], false))?;
             for e in &p.entries {
                 let steps = p.path(e);
-                let mut r = vec![
-                    p.frame_names(&steps).join(";"),
-                    p.file_name(e.file).to_string(),
-                    e.line.to_string(),
-                ];
+                let mut r = vec![p.frame_names(&steps).join(";"), p.file_name(e.file).to_string(), e.line.to_string()];
                 r.extend(values(&e.metrics));
                 row(r)?;
             }

@@ -66,20 +66,12 @@ struct LineMap {
 }
 
 fn main_file(p: &Profile) -> Option<String> {
-    p.frames
-        .iter()
-        .find(|f| f.kind == FrameKind::Main)
-        .map(|f| p.file_name(f.file).to_string())
+    p.frames.iter().find(|f| f.kind == FrameKind::Main).map(|f| p.file_name(f.file).to_string())
 }
 
 fn map_lines(old: &Profile, new: &Profile) -> LineMap {
     let mut files = HashMap::new();
-    let new_names: HashMap<&str, usize> = new
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.name.as_str(), i))
-        .collect();
+    let new_names: HashMap<&str, usize> = new.files.iter().enumerate().map(|(i, f)| (f.name.as_str(), i)).collect();
     let mut pairs = Vec::new();
     for (i, f) in old.files.iter().enumerate() {
         if let Some(&j) = new_names.get(f.name.as_str()) {
@@ -108,17 +100,10 @@ fn map_lines(old: &Profile, new: &Profile) -> LineMap {
             // Equal runs are the same lines; a replaced run is the same
             // lines edited, paired in order.
             let (old_index, new_index, len) = match op {
-                DiffOp::Equal {
-                    old_index,
-                    new_index,
-                    len,
-                } => (old_index, new_index, len),
-                DiffOp::Replace {
-                    old_index,
-                    old_len,
-                    new_index,
-                    new_len,
-                } => (old_index, new_index, old_len.min(new_len)),
+                DiffOp::Equal { old_index, new_index, len } => (old_index, new_index, len),
+                DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                    (old_index, new_index, old_len.min(new_len))
+                }
                 _ => continue,
             };
             for k in 0..len {
@@ -129,13 +114,8 @@ fn map_lines(old: &Profile, new: &Profile) -> LineMap {
             }
         }
         // An edited line that stayed where it was is still the same line.
-        let free_new: HashMap<u32, usize> = nf
-            .lines
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| !matched_new[*k])
-            .map(|(k, (n, _))| (*n, k))
-            .collect();
+        let free_new: HashMap<u32, usize> =
+            nf.lines.iter().enumerate().filter(|(k, _)| !matched_new[*k]).map(|(k, (n, _))| (*n, k)).collect();
         for (k, (n, _)) in of.lines.iter().enumerate() {
             if !matched_old[k] && free_new.contains_key(n) {
                 lines.insert((of.name.clone(), *n), (nf.name.clone(), *n));
@@ -163,9 +143,7 @@ impl LineMap {
         let file = old.file_name(f.file);
         match f.kind {
             FrameKind::AnonSub => {
-                if let (Some(at), Some((nf, nl))) =
-                    (f.name.find("::__ANON__["), self.line(file, f.line))
-                {
+                if let (Some(at), Some((nf, nl))) = (f.name.find("::__ANON__["), self.line(file, f.line)) {
                     return format!("{}::__ANON__[{nf}:{nl}]", &f.name[..at]);
                 }
             }
@@ -188,10 +166,7 @@ impl LineMap {
 }
 
 fn reportable(kind: FrameKind) -> bool {
-    !matches!(
-        kind,
-        FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread
-    )
+    !matches!(kind, FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread)
 }
 
 /// Compare two profiles.  Changes smaller than `threshold` bytes are left out.
@@ -202,9 +177,7 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
     let mut subs: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
     for s in &ao.subs {
         if reportable(old.frames[s.frame as usize].kind) {
-            let v = subs
-                .entry(map.frame_name(old, s.frame as usize))
-                .or_default();
+            let v = subs.entry(map.frame_name(old, s.frame as usize)).or_default();
             v.0 = Some(v.0.unwrap_or(0) + s.inclusive.net_bytes());
         }
     }
@@ -224,41 +197,19 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
                 (_, None) => Status::Gone,
             };
             let (o, n) = (o.unwrap_or(0), n.unwrap_or(0));
-            SubChange {
-                name,
-                status,
-                old_net_bytes: o,
-                new_net_bytes: n,
-                delta_bytes: n - o,
-            }
+            SubChange { name, status, old_net_bytes: o, new_net_bytes: n, delta_bytes: n - o }
         })
         .filter(|c| c.delta_bytes != 0 && c.delta_bytes.unsigned_abs() >= threshold)
         .collect();
-    sub_changes.sort_by(|a, b| {
-        b.delta_bytes
-            .cmp(&a.delta_bytes)
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    sub_changes.sort_by(|a, b| b.delta_bytes.cmp(&a.delta_bytes).then_with(|| a.name.cmp(&b.name)));
 
-    let new_lines: HashMap<(String, u32), i64> = an
-        .lines
-        .iter()
-        .map(|l| {
-            (
-                (new.file_name(l.file).to_string(), l.line),
-                l.exclusive.net_bytes(),
-            )
-        })
-        .collect();
+    let new_lines: HashMap<(String, u32), i64> =
+        an.lines.iter().map(|l| ((new.file_name(l.file).to_string(), l.line), l.exclusive.net_bytes())).collect();
     let mut seen_new = std::collections::HashSet::new();
     let mut line_changes = Vec::new();
     for l in &ao.lines {
         let file = old.file_name(l.file).to_string();
-        let text = old.files[l.file as usize]
-            .line_text(l.line)
-            .unwrap_or("")
-            .trim()
-            .to_string();
+        let text = old.files[l.file as usize].line_text(l.line).unwrap_or("").trim().to_string();
         let o = l.exclusive.net_bytes();
         match map.line(&file, l.line) {
             Some((nf, nl)) => {
@@ -298,11 +249,7 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
         line_changes.push(LineChange {
             old_file: None,
             old_line: None,
-            text: new.files[l.file as usize]
-                .line_text(l.line)
-                .unwrap_or("")
-                .trim()
-                .to_string(),
+            text: new.files[l.file as usize].line_text(l.line).unwrap_or("").trim().to_string(),
             new_file: Some(key.0),
             new_line: Some(key.1),
             status: Status::New,
@@ -328,11 +275,7 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
 /// "main::foo: memory went up 53.0 KiB more than before (was 12.0 KiB, now 65.0 KiB)"
 pub fn sub_sentence(c: &SubChange) -> String {
     match c.status {
-        Status::New => format!(
-            "{}: new; memory went {} in it",
-            c.name,
-            direction(c.new_net_bytes)
-        ),
+        Status::New => format!("{}: new; memory went {} in it", c.name, direction(c.new_net_bytes)),
         Status::Gone => format!("{}: gone (was {})", c.name, signed(c.old_net_bytes)),
         Status::Changed => format!(
             "{}: memory went up {} {} than before (was {}, now {})",
@@ -370,12 +313,9 @@ fn line_what(c: &LineChange) -> String {
     match c.status {
         Status::New => format!("new line, {}", signed(c.new_net_bytes)),
         Status::Gone => format!("gone, was {}", signed(c.old_net_bytes)),
-        Status::Changed => format!(
-            "{} (was {}, now {})",
-            signed(c.delta_bytes),
-            signed(c.old_net_bytes),
-            signed(c.new_net_bytes)
-        ),
+        Status::Changed => {
+            format!("{} (was {}, now {})", signed(c.delta_bytes), signed(c.old_net_bytes), signed(c.new_net_bytes))
+        }
     }
 }
 
@@ -419,12 +359,7 @@ fn cell(s: &str) -> String {
 
 pub fn markdown(c: &Comparison, top: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "### Memory: `{}` compared with `{}`\n",
-        cell(&c.new_script),
-        cell(&c.old_script)
-    );
+    let _ = writeln!(out, "### Memory: `{}` compared with `{}`\n", cell(&c.new_script), cell(&c.old_script));
     let _ = writeln!(out, "{}\n", headline(c));
     if !c.subs.is_empty() {
         let _ = writeln!(out, "| sub | change | before | after |");
@@ -450,25 +385,12 @@ pub fn markdown(c: &Comparison, top: usize) -> String {
         let _ = writeln!(out, "| line | change | source |");
         let _ = writeln!(out, "|---|---|---|");
         for l in c.lines.iter().take(top) {
-            let src = if l.text.is_empty() {
-                String::new()
-            } else {
-                format!("`{}`", cell(&l.text))
-            };
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                cell(&line_place(l)),
-                line_what(l),
-                src
-            );
+            let src = if l.text.is_empty() { String::new() } else { format!("`{}`", cell(&l.text)) };
+            let _ = writeln!(out, "| {} | {} | {} |", cell(&line_place(l)), line_what(l), src);
         }
         let _ = writeln!(out);
     }
-    let _ = writeln!(
-        out,
-        "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>"
-    );
+    let _ = writeln!(out, "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>");
     out
 }
 
@@ -491,21 +413,11 @@ pub fn flamegraph(old: &Profile, new: &Profile) -> Result<String, String> {
     )
     .map_err(|e| format!("comparing stacks: {e}"))?;
     let merged = String::from_utf8_lossy(&merged).into_owned();
-    let title = format!(
-        "{} compared with {}: net memory growth",
-        fg::script_name(new),
-        fg::script_name(old)
-    );
+    let title = format!("{} compared with {}: net memory growth", fg::script_name(new), fg::script_name(old));
     if merged.trim().is_empty() {
-        return Ok(fg::empty_svg(
-            &title,
-            "Nothing to draw: neither run has a stack with positive net growth.",
-        ));
+        return Ok(fg::empty_svg(&title, "Nothing to draw: neither run has a stack with positive net growth."));
     }
-    let mut opts = fg::options(
-        title,
-        Some("red: grew, blue: shrank; widths are the new run's".into()),
-    );
+    let mut opts = fg::options(title, Some("red: grew, blue: shrank; widths are the new run's".into()));
     fg::draw(&mut opts, merged.lines())
 }
 
@@ -535,13 +447,7 @@ mod tests {
         let p = recursive_profile();
         let q = shifted(&p, 1);
         let c = compare(&p, &q, 0);
-        assert!(
-            c.lines
-                .iter()
-                .all(|l| l.status != Status::New && l.status != Status::Gone),
-            "{:?}",
-            c.lines
-        );
+        assert!(c.lines.iter().all(|l| l.status != Status::New && l.status != Status::Gone), "{:?}", c.lines);
         assert!(c.subs.is_empty() && c.lines.is_empty(), "nothing changed");
     }
 
@@ -568,10 +474,7 @@ mod tests {
         let md = markdown(&compare(&p, &q, 0), 10);
         let tables = crate::render::report::tests::markdown_tables(&md);
         assert_eq!(tables[0][0], vec!["sub", "change", "before", "after"]);
-        assert_eq!(
-            tables[0][1],
-            vec!["main::bar", "+1.00 MiB", "+110 bytes", "+1.00 MiB"]
-        );
+        assert_eq!(tables[0][1], vec!["main::bar", "+1.00 MiB", "+110 bytes", "+1.00 MiB"]);
         assert_eq!(tables[1][1][0], "t.pl:2 (was line 1)");
     }
 }

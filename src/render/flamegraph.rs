@@ -29,37 +29,18 @@ pub fn script_name(p: &Profile) -> &str {
 }
 
 /// Render the flame graph of a profile as an SVG document.
-pub fn render(
-    p: &Profile,
-    metric: Metric,
-    lines: bool,
-    title: Option<&str>,
-) -> Result<String, String> {
+pub fn render(p: &Profile, metric: Metric, lines: bool, title: Option<&str>) -> Result<String, String> {
     let (stacks, negative) = folded::stacks(p, metric, lines);
     let total: i64 = stacks.values().sum();
-    let title = title
-        .map(String::from)
-        .unwrap_or_else(|| format!("{}: {}", script_name(p), describe(metric)));
+    let title = title.map(String::from).unwrap_or_else(|| format!("{}: {}", script_name(p), describe(metric)));
     let mut subtitle = format!("{} in all", units::size(total.max(0) as u64));
     if negative < 0 {
-        subtitle.push_str(&format!(
-            "; freed elsewhere: {}",
-            units::magnitude(negative)
-        ));
+        subtitle.push_str(&format!("; freed elsewhere: {}", units::magnitude(negative)));
     }
     if stacks.is_empty() {
-        return Ok(empty_svg(
-            &title,
-            &format!(
-                "Nothing to draw: no stack has a positive {}.",
-                describe(metric)
-            ),
-        ));
+        return Ok(empty_svg(&title, &format!("Nothing to draw: no stack has a positive {}.", describe(metric))));
     }
-    let text: Vec<String> = stacks
-        .into_iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
+    let text: Vec<String> = stacks.into_iter().map(|(k, v)| format!("{k} {v}")).collect();
     let mut opts = options(title, Some(subtitle));
     draw(&mut opts, text.iter().map(String::as_str))
 }
@@ -78,24 +59,16 @@ pub fn options(title: String, subtitle: Option<String>) -> Options<'static> {
 }
 
 /// Run inferno over folded lines and make its tooltips speak in sizes.
-pub fn draw<'a>(
-    opts: &mut Options<'_>,
-    lines: impl IntoIterator<Item = &'a str>,
-) -> Result<String, String> {
+pub fn draw<'a>(opts: &mut Options<'_>, lines: impl IntoIterator<Item = &'a str>) -> Result<String, String> {
     let mut svg = Vec::new();
-    flamegraph::from_lines(opts, lines, &mut svg)
-        .map_err(|e| format!("drawing the flame graph: {e}"))?;
+    flamegraph::from_lines(opts, lines, &mut svg).map_err(|e| format!("drawing the flame graph: {e}"))?;
     let svg = String::from_utf8(svg).map_err(|e| format!("the flame graph is not UTF-8: {e}"))?;
     Ok(humanize_titles(&svg))
 }
 
 /// A valid SVG saying why there is no graph.
 pub fn empty_svg(title: &str, message: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     format!(
         "<?xml version=\"1.0\" standalone=\"no\"?>\n<svg version=\"1.1\" width=\"1200\" height=\"80\" \
          xmlns=\"http://www.w3.org/2000/svg\"><text x=\"600\" y=\"24\" text-anchor=\"middle\" \
@@ -156,10 +129,7 @@ mod tests {
             humanize_title("main::foo (1,048,576 bytes, 50.00%)"),
             "main::foo (1.00 MiB, 1,048,576 bytes, 50.00%)"
         );
-        assert_eq!(
-            humanize_title("all (10 bytes, 100%)"),
-            "all (10 bytes, 100%)"
-        );
+        assert_eq!(humanize_title("all (10 bytes, 100%)"), "all (10 bytes, 100%)");
         assert_eq!(humanize_title("no numbers here"), "no numbers here");
     }
 

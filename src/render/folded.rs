@@ -20,12 +20,7 @@ pub fn stacks(p: &Profile, metric: Metric, lines: bool) -> (BTreeMap<String, i64
     let mut out: BTreeMap<String, i64> = BTreeMap::new();
     for e in &p.entries {
         let steps = p.path(e);
-        let mut key = p
-            .frame_names(&steps)
-            .iter()
-            .map(|n| clean(n))
-            .collect::<Vec<_>>()
-            .join(";");
+        let mut key = p.frame_names(&steps).iter().map(|n| clean(n)).collect::<Vec<_>>().join(";");
         if lines {
             key.push(';');
             key.push_str(&clean(&format!("{}:{}", p.file_name(e.file), e.line)));
@@ -62,10 +57,7 @@ mod tests {
             render(&p, Metric::Alloc, true),
             "main;main::bar;main::bar;t.pl:1 10\nmain;main::bar;t.pl:1 100\nmain;t.pl:5 1\n"
         );
-        assert_eq!(
-            render(&p, Metric::Alloc, false),
-            "main 1\nmain;main::bar 100\nmain;main::bar;main::bar 10\n"
-        );
+        assert_eq!(render(&p, Metric::Alloc, false), "main 1\nmain;main::bar 100\nmain;main::bar;main::bar 10\n");
     }
 
     #[test]

@@ -89,20 +89,50 @@ struct SubJson {
 }
 
 #[derive(Serialize)]
-struct StepJson {
-    frame: String,
-    file: String,
+struct StepJson<'a> {
+    frame: &'a str,
+    file: &'a str,
     line: u32,
 }
 
-#[derive(Serialize)]
-struct StackJson {
-    frames: Vec<String>,
-    path: Vec<StepJson>,
-    file: String,
+/// One stack.  Serialised by hand rather than with `#[serde(flatten)]`,
+/// which goes through a buffered map: a profile can have millions.
+struct StackJson<'a> {
+    frames: Vec<&'a str>,
+    path: Vec<StepJson<'a>>,
+    file: &'a str,
     line: u32,
-    #[serde(flatten)]
     metrics: JsonMetrics,
+}
+
+impl Serialize for StackJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let m = &self.metrics;
+        let mut s = serializer.serialize_struct("StackJson", 14)?;
+        s.serialize_field("frames", &self.frames)?;
+        s.serialize_field("path", &self.path)?;
+        s.serialize_field("file", self.file)?;
+        s.serialize_field("line", &self.line)?;
+        s.serialize_field("alloc_bytes", &m.alloc_bytes)?;
+        s.serialize_field("alloc_count", &m.alloc_count)?;
+        s.serialize_field("free_bytes", &m.free_bytes)?;
+        s.serialize_field("free_count", &m.free_count)?;
+        s.serialize_field("net_bytes", &m.net_bytes)?;
+        s.serialize_field("sv_delta", &m.sv_delta)?;
+        for (name, value) in [
+            ("retained_bytes", m.retained_bytes),
+            ("retained_arena_bytes", m.retained_arena_bytes),
+            ("peak_bytes", m.peak_bytes),
+            ("peak_arena_bytes", m.peak_arena_bytes),
+        ] {
+            match value {
+                Some(v) => s.serialize_field(name, &v)?,
+                None => s.skip_field(name)?,
+            }
+        }
+        s.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -160,46 +190,28 @@ pub fn kind_name(kind: FrameKind) -> &'static str {
     }
 }
 
-fn path_json(p: &Profile, steps: &[Step]) -> Vec<StepJson> {
+fn path_json<'a>(p: &'a Profile, steps: &[Step]) -> Vec<StepJson<'a>> {
     steps
         .iter()
-        .map(|s| StepJson {
-            frame: p.frames[s.frame as usize].name.clone(),
-            file: p.file_name(s.file).to_string(),
-            line: s.line,
-        })
+        .map(|s| StepJson { frame: p.frames[s.frame as usize].name.as_str(), file: p.file_name(s.file), line: s.line })
         .collect()
 }
 
 /// Write the JSON document, on one line or indented, with or without the
 /// `stacks` list.
-pub fn write(
-    p: &Profile,
-    out: impl std::io::Write,
-    pretty: bool,
-    include_stacks: bool,
-) -> std::io::Result<()> {
+pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks: bool) -> std::io::Result<()> {
     let a = Analysis::new(p);
     let sites = p.run.site_tracking;
     let m = |x: &Metrics| JsonMetrics::new(x, sites);
 
     let peak = if p.peak.entry == NONE {
-        PeakJson {
-            bytes: p.peak.bytes,
-            frames: Vec::new(),
-            file: String::new(),
-            line: 0,
-        }
+        PeakJson { bytes: p.peak.bytes, frames: Vec::new(), file: String::new(), line: 0 }
     } else {
         let e = &p.entries[p.peak.entry as usize];
         let steps = p.path(e);
         PeakJson {
             bytes: p.peak.bytes,
-            frames: p
-                .frame_names(&steps)
-                .into_iter()
-                .map(String::from)
-                .collect(),
+            frames: p.frame_names(&steps).into_iter().map(String::from).collect(),
             file: p.file_name(e.file).to_string(),
             line: e.line,
         }
@@ -218,11 +230,7 @@ pub fn write(
         .collect();
 
     let mut subs: Vec<&_> = a.subs.iter().collect();
-    subs.sort_by(|x, y| {
-        p.frames[x.frame as usize]
-            .name
-            .cmp(&p.frames[y.frame as usize].name)
-    });
+    subs.sort_by(|x, y| p.frames[x.frame as usize].name.cmp(&p.frames[y.frame as usize].name));
     let subs = subs
         .into_iter()
         .map(|s| {
@@ -239,17 +247,9 @@ pub fn write(
         .collect();
 
     let stacks = include_stacks.then_some(Stacks { p, sites });
-    let max_stack_depth = (0..p.nodes.len())
-        .map(|n| depth(p, n as u32))
-        .max()
-        .unwrap_or(0);
+    let max_stack_depth = (0..p.nodes.len()).map(|n| depth(p, n as u32)).max().unwrap_or(0);
 
-    let options = p
-        .run
-        .options
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-        .collect();
+    let options = p.run.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
 
     let doc = Document {
         format_version: FORMAT_VERSION,
@@ -281,30 +281,11 @@ pub fn write(
         lines,
         subs,
         stacks,
-        marks: p
-            .marks
-            .iter()
-            .map(|k| MarkJson {
-                time: k.time,
-                live_bytes: k.live_bytes,
-                label: &k.label,
-            })
-            .collect(),
-        timeline: p
-            .timeline
-            .iter()
-            .map(|s| SampleJson {
-                time: s.time,
-                live_bytes: s.live_bytes,
-            })
-            .collect(),
+        marks: p.marks.iter().map(|k| MarkJson { time: k.time, live_bytes: k.live_bytes, label: &k.label }).collect(),
+        timeline: p.timeline.iter().map(|s| SampleJson { time: s.time, live_bytes: s.live_bytes }).collect(),
     };
-    if pretty {
-        serde_json::to_writer_pretty(out, &doc)
-    } else {
-        serde_json::to_writer(out, &doc)
-    }
-    .map_err(std::io::Error::from)
+    if pretty { serde_json::to_writer_pretty(out, &doc) } else { serde_json::to_writer(out, &doc) }
+        .map_err(std::io::Error::from)
 }
 
 /// Frames in a node's stack.
@@ -330,13 +311,9 @@ impl Serialize for Stacks<'_> {
         serializer.collect_seq(p.entries.iter().map(|e| {
             let steps = p.path(e);
             StackJson {
-                frames: p
-                    .frame_names(&steps)
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
+                frames: p.frame_names(&steps),
                 path: path_json(p, &steps),
-                file: p.file_name(e.file).to_string(),
+                file: p.file_name(e.file),
                 line: e.line,
                 metrics: JsonMetrics::new(&e.metrics, self.sites),
             }
@@ -364,34 +341,15 @@ mod tests {
         assert_eq!(v["format_version"], 1);
         assert_eq!(v["totals"]["alloc_bytes"], 111);
         assert_eq!(v["totals"]["net_bytes"], 111);
-        let bar = v["subs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == "main::bar")
-            .unwrap();
+        let bar = v["subs"].as_array().unwrap().iter().find(|s| s["name"] == "main::bar").unwrap();
         assert_eq!(bar["inclusive"]["alloc_bytes"], 110);
         assert_eq!(bar["exclusive"]["alloc_bytes"], 110);
-        let line1 = v["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["line"] == 1)
-            .unwrap();
+        let line1 = v["lines"].as_array().unwrap().iter().find(|l| l["line"] == 1).unwrap();
         assert_eq!(line1["alloc_bytes"], 110);
         assert_eq!(line1["inclusive"]["alloc_bytes"], 110);
         let deep = &v["stacks"][1];
-        assert_eq!(
-            deep["frames"],
-            serde_json::json!(["main", "main::bar", "main::bar"])
-        );
-        assert_eq!(
-            deep["path"][0],
-            serde_json::json!({"frame": "main", "file": "t.pl", "line": 5})
-        );
-        assert!(
-            v["lines"][0].get("retained_bytes").is_none(),
-            "no site fields without site tracking"
-        );
+        assert_eq!(deep["frames"], serde_json::json!(["main", "main::bar", "main::bar"]));
+        assert_eq!(deep["path"][0], serde_json::json!({"frame": "main", "file": "t.pl", "line": 5}));
+        assert!(v["lines"][0].get("retained_bytes").is_none(), "no site fields without site tracking");
     }
 }

@@ -5,6 +5,7 @@ pub mod csv;
 pub mod diff;
 pub mod flamegraph;
 pub mod folded;
+pub mod html;
 pub mod json;
 pub mod report;
 pub mod timeline;

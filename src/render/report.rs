@@ -69,10 +69,7 @@ fn signed_or_plain(part: i64, total: i64) -> String {
 
 /// Subs worth naming: not the top level, not pseudo-locations.
 fn is_reportable(kind: FrameKind) -> bool {
-    !matches!(
-        kind,
-        FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread
-    )
+    !matches!(kind, FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread)
 }
 
 /// The frame that ran a line for most of its bytes, to say where it is.
@@ -129,11 +126,7 @@ fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
         y.inclusive
             .net_bytes()
             .cmp(&x.inclusive.net_bytes())
-            .then_with(|| {
-                p.frames[x.frame as usize]
-                    .name
-                    .cmp(&p.frames[y.frame as usize].name)
-            })
+            .then_with(|| p.frames[x.frame as usize].name.cmp(&p.frames[y.frame as usize].name))
     });
     subs.truncate(top);
     subs
@@ -141,11 +134,7 @@ fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
 
 fn top_lines<'a>(a: &'a Analysis, top: usize) -> Vec<&'a LineView> {
     let p = a.profile;
-    let mut lines: Vec<&LineView> = a
-        .lines
-        .iter()
-        .filter(|l| l.exclusive.net_bytes() > 0)
-        .collect();
+    let mut lines: Vec<&LineView> = a.lines.iter().filter(|l| l.exclusive.net_bytes() > 0).collect();
     lines.sort_by(|x, y| {
         y.exclusive
             .net_bytes()
@@ -212,19 +201,13 @@ fn text(a: &Analysis, top: usize) -> String {
         p.run.pid,
         duration(p)
     );
-    let _ = writeln!(
-        out,
-        "Sizes in binary units: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB.\n"
-    );
+    let _ = writeln!(out, "Sizes in binary units: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB.\n");
     let _ = writeln!(out, "{}", totals_sentence(p));
     let _ = writeln!(out, "{}", peak_sentence(p));
 
     let subs = top_subs(a, top);
     if !subs.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nWhere memory went up, by sub (everything that ran inside it):"
-        );
+        let _ = writeln!(out, "\nWhere memory went up, by sub (everything that ran inside it):");
         for s in subs {
             let _ = writeln!(out, "  {}", sub_sentence(p, s));
         }
@@ -232,22 +215,12 @@ fn text(a: &Analysis, top: usize) -> String {
     let lines = top_lines(a, top);
     if !lines.is_empty() {
         let owner = owners(p);
-        let _ = writeln!(
-            out,
-            "\nLines that made memory go up (their own statements):"
-        );
+        let _ = writeln!(out, "\nLines that made memory go up (their own statements):");
         for l in lines {
             let place = place(p, l.file, l.line);
             let src = source_text(p, l.file, l.line, 60);
-            let who = owner
-                .get(&(l.file, l.line))
-                .map(|(f, _)| p.frames[*f as usize].name.as_str())
-                .unwrap_or("");
-            let _ = writeln!(
-                out,
-                "  {:>11}  {place}  {src}  [{who}]",
-                signed(l.exclusive.net_bytes())
-            );
+            let who = owner.get(&(l.file, l.line)).map(|(f, _)| p.frames[*f as usize].name.as_str()).unwrap_or("");
+            let _ = writeln!(out, "  {:>11}  {place}  {src}  [{who}]", signed(l.exclusive.net_bytes()));
         }
     }
     if p.run.site_tracking {
@@ -298,30 +271,20 @@ fn top_held<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a SubView> {
     let mut subs: Vec<&SubView> = a
         .subs
         .iter()
-        .filter(|s| {
-            is_reportable(p.frames[s.frame as usize].kind) && held.bytes(&s.inclusive).0 > 0
-        })
+        .filter(|s| is_reportable(p.frames[s.frame as usize].kind) && held.bytes(&s.inclusive).0 > 0)
         .collect();
     subs.sort_by(|x, y| {
         held.bytes(&y.inclusive)
             .0
             .cmp(&held.bytes(&x.inclusive).0)
-            .then_with(|| {
-                p.frames[x.frame as usize]
-                    .name
-                    .cmp(&p.frames[y.frame as usize].name)
-            })
+            .then_with(|| p.frames[x.frame as usize].name.cmp(&p.frames[y.frame as usize].name))
     });
     subs.truncate(top);
     subs
 }
 
 fn top_held_lines<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a LineView> {
-    let mut lines: Vec<&LineView> = a
-        .lines
-        .iter()
-        .filter(|l| held.bytes(&l.exclusive).0 > 0)
-        .collect();
+    let mut lines: Vec<&LineView> = a.lines.iter().filter(|l| held.bytes(&l.exclusive).0 > 0).collect();
     lines.sort_by_key(|l| std::cmp::Reverse(held.bytes(&l.exclusive).0));
     lines.truncate(top);
     lines
@@ -347,11 +310,7 @@ fn held_sections_text(a: &Analysis, top: usize, out: &mut String) {
         }
         for l in top_held_lines(a, top.min(5), held) {
             let (bytes, arena) = held.bytes(&l.exclusive);
-            let arena = if arena > 0 {
-                format!(" ({} arena)", size(arena))
-            } else {
-                String::new()
-            };
+            let arena = if arena > 0 { format!(" ({} arena)", size(arena)) } else { String::new() };
             let _ = writeln!(
                 out,
                 "  {:>11}{arena}  {}  {}",
@@ -375,13 +334,8 @@ fn held_sections_markdown(a: &Analysis, top: usize, out: &mut String) {
         let _ = writeln!(out, "|---|---:|---:|");
         for s in subs {
             let (bytes, arena) = held.bytes(&s.inclusive);
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} |",
-                cell(&p.frames[s.frame as usize].name),
-                size(bytes),
-                size(arena)
-            );
+            let _ =
+                writeln!(out, "| `{}` | {} | {} |", cell(&p.frames[s.frame as usize].name), size(bytes), size(arena));
         }
         let _ = writeln!(out);
     }
@@ -419,10 +373,7 @@ fn markdown(a: &Analysis, top: usize) -> String {
     );
     let subs = top_subs(a, top);
     if !subs.is_empty() {
-        let _ = writeln!(
-            out,
-            "| where | net growth | in its own lines | in subs it called | allocated |"
-        );
+        let _ = writeln!(out, "| where | net growth | in its own lines | in subs it called | allocated |");
         let _ = writeln!(out, "|---|---:|---:|---:|---:|");
         for s in subs {
             let f = &p.frames[s.frame as usize];
@@ -457,10 +408,7 @@ fn markdown(a: &Analysis, top: usize) -> String {
     if p.run.site_tracking {
         held_sections_markdown(a, top, &mut out);
     }
-    let _ = writeln!(
-        out,
-        "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>"
-    );
+    let _ = writeln!(out, "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>");
     out
 }
 
@@ -485,18 +433,11 @@ pub mod tests {
     #[test]
     fn text_report_names_lines_with_source() {
         let p = recursive_profile();
-        let r = render(
-            &p,
-            &ReportOptions {
-                top: 5,
-                format: Format::Text,
-            },
-        );
-        assert!(r.contains("Allocated 111 bytes in 3 allocations, freed 0 bytes in 0: memory went up 111 bytes overall."));
+        let r = render(&p, &ReportOptions { top: 5, format: Format::Text });
         assert!(
-            r.contains("+110 bytes  t.pl:1  sub bar { my $var = 1; }  [main::bar]"),
-            "{r}"
+            r.contains("Allocated 111 bytes in 3 allocations, freed 0 bytes in 0: memory went up 111 bytes overall.")
         );
+        assert!(r.contains("+110 bytes  t.pl:1  sub bar { my $var = 1; }  [main::bar]"), "{r}");
     }
 
     /// The rows of each Markdown table, as cell texts, parsed by pulldown-cmark.
@@ -534,29 +475,12 @@ pub mod tests {
     #[test]
     fn markdown_report_is_tables() {
         let p = recursive_profile();
-        let md = render(
-            &p,
-            &ReportOptions {
-                top: 5,
-                format: Format::Markdown,
-            },
-        );
+        let md = render(&p, &ReportOptions { top: 5, format: Format::Markdown });
         let tables = markdown_tables(&md);
         assert_eq!(tables.len(), 3, "totals, subs and lines: {md}");
-        assert_eq!(
-            tables[0][0],
-            vec!["allocated", "freed", "net growth", "heap peak"]
-        );
+        assert_eq!(tables[0][0], vec!["allocated", "freed", "net growth", "heap peak"]);
         assert_eq!(tables[1][1][0], "sub main::bar");
         assert_eq!(tables[1][1][1], "+110 bytes");
-        assert_eq!(
-            tables[2][1],
-            vec![
-                "t.pl:1",
-                "+110 bytes",
-                "110 bytes",
-                "sub bar { my $var = 1; }"
-            ]
-        );
+        assert_eq!(tables[2][1], vec!["t.pl:1", "+110 bytes", "110 bytes", "sub bar { my $var = 1; }"]);
     }
 }

@@ -12,11 +12,7 @@ fn where_is(p: &Profile, entry: u32) -> String {
     }
     let e = &p.entries[entry as usize];
     let frame = &p.frames[p.nodes[e.node as usize].frame as usize];
-    format!(
-        "{} at {}",
-        frame.name,
-        super::report::place(p, e.file, e.line)
-    )
+    format!("{} at {}", frame.name, super::report::place(p, e.file, e.line))
 }
 
 /// The chart as an SVG document.
@@ -24,26 +20,9 @@ pub fn render(p: &Profile, title: Option<&str>) -> Result<String, String> {
     if p.timeline.is_empty() {
         return Err("this profile has no timeline samples".into());
     }
-    let end = p
-        .timeline
-        .iter()
-        .map(|s| s.time)
-        .fold(0.0f64, f64::max)
-        .max(1e-3);
-    let top = p
-        .timeline
-        .iter()
-        .map(|s| s.live_bytes)
-        .chain([p.peak.bytes, 1])
-        .max()
-        .unwrap_or(1);
-    let low = p
-        .timeline
-        .iter()
-        .map(|s| s.live_bytes)
-        .chain([0])
-        .min()
-        .unwrap_or(0);
+    let end = p.timeline.iter().map(|s| s.time).fold(0.0f64, f64::max).max(1e-3);
+    let top = p.timeline.iter().map(|s| s.live_bytes).chain([p.peak.bytes, 1]).max().unwrap_or(1);
+    let low = p.timeline.iter().map(|s| s.live_bytes).chain([0]).min().unwrap_or(0);
     // Plot in MiB so the axis reads naturally.
     let mib = |b: i64| b as f64 / (1024.0 * 1024.0);
     let title = title.map(String::from).unwrap_or_else(|| {
@@ -73,40 +52,16 @@ pub fn render(p: &Profile, title: Option<&str>) -> Result<String, String> {
             .draw()
             .map_err(err)?;
         chart
-            .draw_series(LineSeries::new(
-                p.timeline.iter().map(|s| (s.time, mib(s.live_bytes))),
-                BLUE.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(p.timeline.iter().map(|s| (s.time, mib(s.live_bytes))), BLUE.stroke_width(2)))
             .map_err(err)?;
         let y_top = mib(top) * 1.08;
         for m in &p.marks {
-            chart
-                .draw_series(LineSeries::new(
-                    [(m.time, 0.0), (m.time, y_top)],
-                    BLACK.mix(0.4),
-                ))
-                .map_err(err)?;
-            chart
-                .draw_series([Text::new(
-                    m.label.clone(),
-                    (m.time, y_top),
-                    ("sans-serif", 14),
-                )])
-                .map_err(err)?;
+            chart.draw_series(LineSeries::new([(m.time, 0.0), (m.time, y_top)], BLACK.mix(0.4))).map_err(err)?;
+            chart.draw_series([Text::new(m.label.clone(), (m.time, y_top), ("sans-serif", 14))]).map_err(err)?;
         }
         if let Some(peak) = p.timeline.iter().max_by_key(|s| s.live_bytes) {
-            let label = format!(
-                "peak {} in {}",
-                units::size(p.peak.bytes.max(0) as u64),
-                where_is(p, p.peak.entry)
-            );
-            chart
-                .draw_series([Circle::new(
-                    (peak.time, mib(peak.live_bytes)),
-                    5,
-                    RED.filled(),
-                )])
-                .map_err(err)?;
+            let label = format!("peak {} in {}", units::size(p.peak.bytes.max(0) as u64), where_is(p, p.peak.entry));
+            chart.draw_series([Circle::new((peak.time, mib(peak.live_bytes)), 5, RED.filled())]).map_err(err)?;
             chart
                 .draw_series([Text::new(
                     label,
@@ -132,39 +87,17 @@ mod tests {
         p.peak.bytes = 3 << 20;
         p.peak.entry = 0;
         p.timeline = vec![
-            Sample {
-                time: 0.0,
-                live_bytes: 0,
-                entry: NONE,
-            },
-            Sample {
-                time: 0.5,
-                live_bytes: 3 << 20,
-                entry: 0,
-            },
-            Sample {
-                time: 1.0,
-                live_bytes: 1 << 20,
-                entry: NONE,
-            },
+            Sample { time: 0.0, live_bytes: 0, entry: NONE },
+            Sample { time: 0.5, live_bytes: 3 << 20, entry: 0 },
+            Sample { time: 1.0, live_bytes: 1 << 20, entry: NONE },
         ];
         for (i, label) in ["load", "work", "save"].iter().enumerate() {
-            p.marks.push(Mark {
-                time: 0.1 + 0.3 * i as f64,
-                live_bytes: 0,
-                label: label.to_string(),
-            });
+            p.marks.push(Mark { time: 0.1 + 0.3 * i as f64, live_bytes: 0, label: label.to_string() });
         }
         let svg = render(&p, None).unwrap();
         // plotters puts each text on a line of its own.
-        let at = |s: &str| {
-            svg.find(&format!("\n{s}\n</text>"))
-                .unwrap_or_else(|| panic!("{s} missing"))
-        };
+        let at = |s: &str| svg.find(&format!("\n{s}\n</text>")).unwrap_or_else(|| panic!("{s} missing"));
         assert!(at("load") < at("work") && at("work") < at("save"));
-        assert!(
-            svg.contains("peak 3.00 MiB in main::bar at t.pl:1"),
-            "{svg}"
-        );
+        assert!(svg.contains("peak 3.00 MiB in main::bar at t.pl:1"), "{svg}");
     }
 }

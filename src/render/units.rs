@@ -6,11 +6,7 @@
 pub fn size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
-        return if bytes == 1 {
-            "1 byte".into()
-        } else {
-            format!("{bytes} bytes")
-        };
+        return if bytes == 1 { "1 byte".into() } else { format!("{bytes} bytes") };
     }
     let mut value = bytes as f64 / 1024.0;
     let mut unit = 0;

@@ -1,0 +1,62 @@
+# Documentation (issue 8): the POD is well formed, and `memprof --help` and
+# each subcommand's help list every option.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use MemProfTest;
+use Pod::Checker;
+use Test::More;
+
+my $root = repo_root();
+for my $pod ( "$root/perl-glue/lib/Devel/MemProf.pm", "$root/perl-glue/lib/memprof.pod" ) {
+    my $checker = Pod::Checker->new( -warnings => 2 );
+    open my $null, '>', '/dev/null' or die $!;
+    $checker->parse_from_file( $pod, $null );
+    is( $checker->num_errors,   0, "$pod: no POD errors" );
+    is( $checker->num_warnings, 0, "$pod: no POD warnings" );
+}
+
+my %options = (
+    run        => [qw(--quiet --output --no-render --flamegraphs)],
+    report     => [qw(--top --format)],
+    flamegraph => [qw(--metric --lines --title --output)],
+    folded     => [qw(--metric --no-lines)],
+    csv        => [qw(--by)],
+    json       => [qw(--pretty --no-stacks)],
+    diff       => [qw(--format --output --threshold --fail-over --top)],
+    merge      => [qw(--output)],
+    timeline   => [qw(--output --title)],
+    html       => [qw(--output)],
+);
+my ($top) = run_capture( [ memprof_bin(), '--help' ] );
+my $pod = slurp("$root/perl-glue/lib/memprof.pod");
+for my $cmd ( sort keys %options ) {
+    like( $top, qr/^\s+$cmd\s+\S/m, "memprof --help lists $cmd" );
+    my ( $help, $err, $status ) = run_capture( [ memprof_bin(), $cmd, '--help' ] );
+    is( $status, 0, "memprof $cmd --help" );
+    for my $opt ( @{ $options{$cmd} } ) {
+        like( $help, qr/\Q$opt\E\b/, "memprof $cmd --help lists $opt" );
+        like( $pod, qr/\Q$opt\E\b/, "memprof.pod documents $cmd $opt" );
+    }
+}
+
+# MANIFEST lists what make dist ships: every file of the repository but
+# those MANIFEST.SKIP leaves out, and nothing else.
+SKIP: {
+    skip 'not a git checkout', 1 unless -d "$root/.git" && system("git -C $root status >/dev/null 2>&1") == 0;
+    require ExtUtils::Manifest;
+    my @skip = grep { length && !/^#/ } split /\n/, slurp("$root/MANIFEST.SKIP");
+    my @tracked = grep {
+        my $f = $_;
+        !grep { $f =~ /$_/ } @skip
+    } split /\n/, `git -C $root ls-files`;
+    my @listed = map { (split /\s+/)[0] } split /\n/, slurp("$root/MANIFEST");
+    is_deeply( [ sort @listed ], [ sort @tracked ], 'MANIFEST matches the repository' );
+}
+
+my $module = slurp("$root/perl-glue/lib/Devel/MemProf.pm");
+for my $option (qw(file addpid start sites sigexit trace trace_file)) {
+    like( $module, qr/^=item \Q$option\E=/m, "perldoc Devel::MemProf documents $option" );
+}
+done_testing;
