@@ -25,7 +25,8 @@ sub repo_root { abs_path( dirname(__FILE__) . '/../..' ) }
 # The memprof binary under test: $MEMPROF_BIN, else the release build,
 # else the debug build.
 sub memprof_bin {
-    return $ENV{MEMPROF_BIN} if $ENV{MEMPROF_BIN};
+    # Absolute: the tests run it from other directories.
+    return abs_path( $ENV{MEMPROF_BIN} ) if $ENV{MEMPROF_BIN};
     for my $profile (qw(release debug)) {
         my $bin = repo_root() . "/target/$profile/memprof";
         return $bin if -x $bin;
