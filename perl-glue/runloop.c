@@ -43,7 +43,8 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     t->last_cop = cop;
     if (t->recorder == NULL)
         return;
-    t->fresh_child = 0;
+    if (UNLIKELY(t->fresh_child))
+        t->fresh_child = 0;
 
     const int64_t sv_count = (int64_t)PL_sv_count;
     if (t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count) {

@@ -230,7 +230,7 @@ fn text(a: &Analysis, top: usize) -> String {
 }
 
 /// One sentence on what arena bytes are, said once per report.
-pub const ARENA_NOTE: &str = "\"arena\" is memory perl keeps for reuse once it has it (SV arenas and its stacks) and never gives back to malloc.";
+pub const ARENA_NOTE: &str = "\"arena\" is memory in blocks perl keeps once it has them and never gives back to malloc (SV arenas and its stacks): they hold live scalars' heads and bodies and free slots kept for reuse.";
 
 /// Which of the two site-tracking views.
 #[derive(Clone, Copy)]

@@ -146,10 +146,12 @@ largest: the view for "why was my process killed". Needs site tracking.
 
 =item arena
 
-The part of retained and peak bytes that is memory perl keeps for reuse once it
-has it: SV arenas, body arenas, and its stacks. A line that created and dropped a
-million scalars leaves arena blocks behind; they are real, but perl will reuse
-them, so reports show them apart.
+The part of retained and peak bytes that is in blocks perl keeps once it has
+them and never gives back to malloc: SV arenas, body arenas, and its stacks.
+Arena blocks hold the heads and bodies of live scalars and free slots kept for
+reuse, so a line's arena bytes say how many such blocks it made perl allocate,
+not how much it still holds: a line that created and dropped a million scalars
+leaves arena blocks behind that perl will reuse. Reports show them apart.
 
 =back
 
