@@ -86,6 +86,8 @@ struct memprof_tls {
     /* Maintained by the runloop and the Rust recorder. */
     const void *last_cop;  /* PL_curcop at the last statement boundary */
     void *recorder;        /* the Rust Recorder of this thread's interpreter, or NULL */
+    void *interp;          /* that interpreter: threads.xs destroys a joined
+                            * thread's interpreter on the joining OS thread */
     uint64_t snap_alloc_count; /* counters when the last delta was credited */
     uint64_t snap_free_count;
     int64_t snap_sv_count;

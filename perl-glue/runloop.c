@@ -37,11 +37,17 @@ int memprof_cop_cacheable(const void *cop)
     return ((const COP *)cop)->op_slabbed;
 }
 
+/* Whether this thread's recorder profiles the running interpreter. */
+static inline int memprof_ours(pTHX_ const struct memprof_tls *t)
+{
+    return t->recorder != NULL && t->interp == MP_INTERP;
+}
+
 static void memprof_boundary(pTHX_ struct memprof_tls *t)
 {
     const COP *const cop = PL_curcop;
     t->last_cop = cop;
-    if (t->recorder == NULL)
+    if (!memprof_ours(aTHX_ t))
         return;
     if (UNLIKELY(t->fresh_child))
         t->fresh_child = 0;
@@ -149,7 +155,7 @@ static OP *(*memprof_orig_main_leave)(pTHX);
 static OP *memprof_pp_main_leave(pTHX)
 {
     struct memprof_tls *const t = &memprof_tls_data;
-    if (t->recorder != NULL) {
+    if (memprof_ours(aTHX_ t)) {
         memprof_boundary(aTHX_ t);
         memprof_rs_main_done(MP_INTERP, t);
     }
@@ -171,7 +177,7 @@ static void memprof_bhk_eval(pTHX_ OP *const saveop)
 {
     struct memprof_tls *const t = &memprof_tls_data;
     PERL_UNUSED_ARG(saveop);
-    if (t->recorder == NULL)
+    if (!memprof_ours(aTHX_ t))
         return;
     memprof_rs_eval_compile(MP_INTERP, t);
     memprof_boundary(aTHX_ t);

@@ -180,15 +180,22 @@ subtest 'ithreads: same output as without the profiler, 10 times' => sub {
 use threads;
 my @t = map { my $n = $_; threads->create(sub { my %h = map { $_ => "v$_" } 1 .. 50_000 * $n; scalar keys %h }) } 1 .. 4;
 print join( ",", map { $_->join } @t ), "\n";
+our $after = join '', map { 'a' x 1000 } 1 .. 1000;
 PERL
     my $dir   = tempdir( CLEANUP => 1 );
     my $plain = join '|', run_capture( [ perl_bin(), write_file( "$dir/p.pl", $code ) ] );
-    my $same  = 0;
+    my ( $same, $last ) = ( 0, undef );
     for ( 1 .. 10 ) {
         my ( $d, $out, $err, $status ) = run_in_dir($code);
         $same++ if join( '|', $out, $err, $status ) eq $plain && -e "$d/memprof.out";
+        $last = $d;
     }
     is( $same, 10, 'ten runs, each with the same output, status and a profile' );
+    # A joined thread's interpreter is destroyed on the joining thread: that
+    # must not end the main thread's profile.
+    my $p = memprof_json("$last/memprof.out");
+    cmp_ok( line_of( $p, 't.pl', 4 )->{alloc_bytes}, '>=', 1_000_000, 'what the main thread did after the joins is profiled' );
+    conservation_ok( $p, 'threads' );
 };
 
 done_testing;

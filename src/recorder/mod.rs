@@ -361,6 +361,7 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
         t.file_cache = Box::leak(cache.into_boxed_slice()).as_mut_ptr();
     }
     rec.reset_counters(t);
+    t.interp = interp;
     t.recorder = Box::into_raw(rec).cast();
     0
 }
@@ -467,6 +468,13 @@ fn with_recorder<R>(f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Opt
     Some(f(r, t))
 }
 
+/// The same, only if `interp` is the one this thread's recorder profiles:
+/// threads.xs destroys a joined thread's interpreter (running its exit
+/// list) on the joining OS thread.
+fn with_recorder_of<R>(interp: Interp, f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Option<R> {
+    with_recorder(|r, t| (r.interp == interp).then(|| f(r, t))).flatten()
+}
+
 /// Credit what moved so far to the statement running, as at a boundary.
 fn take_boundary(interp: Interp) {
     // SAFETY: the interpreter is live and between two ops (we are in an XSUB).
@@ -523,8 +531,8 @@ pub extern "C" fn memprof_rs_finish(interp: Interp) {
 }
 
 #[no_mangle]
-pub extern "C" fn memprof_rs_end_of_run(_interp: Interp) {
-    with_recorder(|r, t| r.finish(t, true));
+pub extern "C" fn memprof_rs_end_of_run(interp: Interp) {
+    with_recorder_of(interp, |r, t| r.finish(t, true));
 }
 
 /// exec or _exit is about to end this process image without END blocks.
