@@ -54,12 +54,6 @@ uint32_t memprof_cop_line(const void *cop)
     return (uint32_t)CopLINE((const COP *)cop);
 }
 
-int memprof_op_is_cop(const void *op)
-{
-    const OPCODE type = ((const OP *)op)->op_type;
-    return type == OP_NEXTSTATE || type == OP_DBSTATE;
-}
-
 const char *memprof_cv_name(void *interp, const void *cvp, const char **pkg, size_t *pkg_len,
                             size_t *name_len, int *is_anon)
 {
@@ -121,11 +115,6 @@ const void *memprof_cv_start_cop(const void *cvp)
     return NULL;
 }
 
-const char *memprof_cv_file(const void *cvp)
-{
-    return CvFILE((const CV *)cvp);
-}
-
 const char *memprof_sv_pv(const void *svp, size_t *len)
 {
     const SV *const sv = (const SV *)svp;
@@ -151,15 +140,6 @@ const char *memprof_origfilename(void *interp)
 {
     MP_dTHX(interp);
     return PL_origfilename;
-}
-
-void *memprof_current_interp(void)
-{
-#ifdef MULTIPLICITY
-    return (void *)PERL_GET_THX;
-#else
-    return (void *)PL_curinterp;
-#endif
 }
 
 const char *memprof_perl_version(void)

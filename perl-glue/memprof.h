@@ -188,7 +188,6 @@ int memprof_phase(void *interp);
 int64_t memprof_sv_count(void *interp);
 const char *memprof_cop_file(const void *cop);
 uint32_t memprof_cop_line(const void *cop);
-int memprof_op_is_cop(const void *op);
 /* Whether a COP means perl is compiling: &PL_compiling or a copy of it. */
 int memprof_cop_compile_time(void *interp, const void *cop);
 /* Whether a COP's address identifies it until op_free (it is in an op slab). */
@@ -201,15 +200,11 @@ const char *memprof_cv_name(void *interp, const void *cv, const char **pkg, size
                             size_t *name_len, int *is_anon);
 /* The first COP of a CV's body, or NULL. */
 const void *memprof_cv_start_cop(const void *cv);
-/* The file a CV was compiled in, or NULL. */
-const char *memprof_cv_file(const void *cv);
 /* String value of an SV if it already has one (never upgrades or allocates). */
 const char *memprof_sv_pv(const void *sv, size_t *len);
 /* argv of the perl process. */
 int memprof_origargc(void *interp);
 char **memprof_origargv(void *interp);
-/* The running interpreter of this thread, or NULL. */
-void *memprof_current_interp(void);
 
 /* Install the runloop, block hooks and op-free hook into an interpreter. */
 void memprof_install_perl_hooks(void *interp);

@@ -34,4 +34,25 @@ for my $script (@scripts) {
     };
 }
 
+# One-liners: -e, -E, -n/-l with input, and a die.
+my @one_liners = (
+    [ '-le', 'print for map { $_ * 2 } 1 .. 5' ],
+    [ '-E',  'my %h = map { $_ => 1 } 1 .. 1000; say scalar keys %h; warn "done\n"' ],
+    [ '-nle', 'print length' ],
+    [ '-e',  'my @a = (1) x 1000; die "oops\n"' ],
+);
+for my $args (@one_liners) {
+    subtest "perl @$args" => sub {
+        my %stdin = ( stdin => "$FindBin::Bin/corpus/19-read-stdin.stdin" );
+        my ( $out, $err, $status ) = run_capture( [ perl_bin(), @$args ], %stdin );
+        my ( $p, $pout, $perr, $pstatus ) = profile_script( $args->[-1], perl_args => [ @$args[ 0 .. $#$args - 1 ] ], %stdin );
+        is( $pout,    $out,    'same stdout' );
+        is( $perr,    $err,    'same stderr' );
+        is( $pstatus, $status, 'same exit status' );
+        conservation_ok( $p, "@$args" );
+        my ($one_liner) = grep { $_->{file} eq '-e' && $_->{line} > 0 } @{ $p->{lines} };
+        ok( $one_liner, 'its statements are credited to -e' );
+    };
+}
+
 done_testing;
