@@ -196,7 +196,7 @@ fn render_after(profile: &Path, args: &RunArgs) {
     eprintln!();
     eprint!(
         "{}",
-        render::report::render(&p, &render::report::ReportOptions { top: 5, format: render::report::Format::Text })
+        render::report::render(&p, &render::report::ReportOptions { top: 3, format: render::report::Format::Text })
     );
     eprintln!();
     eprintln!("memprof: profile written to {}", profile.display());
