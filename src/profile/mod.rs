@@ -80,8 +80,6 @@ pub enum FrameKind {
     Compile,
     /// A place that is not a statement: `(exit)`, `(disabled)`, `(startup)`.
     Pseudo,
-    /// The root of an ithread other than the main one: `thread N`.
-    Thread,
 }
 
 /// A frame: what a node runs.

@@ -197,9 +197,8 @@ impl Recorder {
         let (compiling_cop, cur_si) =
             unsafe { (perl::memprof_compiling_cop(interp), perl::memprof_curstackinfo(interp) as *const stackinfo) };
         // SAFETY: cop is the live PL_curcop.
-        if self.state == State::Pending
-            && self.should_start(unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0)
-        {
+        let compile_time = unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0;
+        if self.state == State::Pending && self.should_start(compile_time) {
             self.start(t);
         }
         if t.cop_generation != self.stack.cache_generation {
@@ -216,8 +215,6 @@ impl Recorder {
         // after the runloop has returned: when a BEGIN block returns, the
         // compiler resumes even though PL_curcop is not yet &PL_compiling.
         let back_in_compiler = self.stack.returned_to_compiler.contains(&cop);
-        // SAFETY: cop is the live PL_curcop.
-        let compile_time = unsafe { perl::memprof_cop_compile_time(interp, cop) } != 0;
         if compile_time || back_in_compiler {
             // SAFETY: the interpreter is live.
             if unsafe { perl::memprof_parser_active(interp) } != 0 {

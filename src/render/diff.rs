@@ -10,6 +10,7 @@
 //! and anonymous subs and BEGIN blocks, whose names carry a line number,
 //! are matched through the same line mapping.
 
+use super::report::is_reportable;
 use super::units::{magnitude, signed};
 use crate::analysis::Analysis;
 use crate::profile::{FrameKind, Profile};
@@ -165,10 +166,6 @@ impl LineMap {
     }
 }
 
-fn reportable(kind: FrameKind) -> bool {
-    !matches!(kind, FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread)
-}
-
 /// Compare two profiles.  Changes smaller than `threshold` bytes are left out.
 pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
     let map = map_lines(old, new);
@@ -176,14 +173,14 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
 
     let mut subs: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
     for s in &ao.subs {
-        if reportable(old.frames[s.frame as usize].kind) {
+        if is_reportable(old.frames[s.frame as usize].kind) {
             let v = subs.entry(map.frame_name(old, s.frame as usize)).or_default();
             v.0 = Some(v.0.unwrap_or(0) + s.inclusive.net_bytes());
         }
     }
     for s in &an.subs {
         let f = &new.frames[s.frame as usize];
-        if reportable(f.kind) {
+        if is_reportable(f.kind) {
             let v = subs.entry(f.name.clone()).or_default();
             v.1 = Some(v.1.unwrap_or(0) + s.inclusive.net_bytes());
         }

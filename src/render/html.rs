@@ -301,7 +301,6 @@ fn kind_name(k: FrameKind) -> &'static str {
         FrameKind::Require => "file",
         FrameKind::Compile => "compile",
         FrameKind::Pseudo => "pseudo",
-        FrameKind::Thread => "thread",
     }
 }
 

@@ -186,7 +186,6 @@ pub fn kind_name(kind: FrameKind) -> &'static str {
         FrameKind::Require => "require",
         FrameKind::Compile => "compile",
         FrameKind::Pseudo => "pseudo",
-        FrameKind::Thread => "thread",
     }
 }
 

@@ -30,7 +30,6 @@ pub fn frame_phrase(kind: FrameKind, name: &str) -> String {
         FrameKind::Compile => name.replacen("compile ", "the compilation of ", 1),
         FrameKind::Main => "the main program".into(),
         FrameKind::Pseudo => name.to_string(),
-        FrameKind::Thread => name.to_string(),
     }
 }
 
@@ -68,8 +67,8 @@ fn signed_or_plain(part: i64, total: i64) -> String {
 }
 
 /// Subs worth naming: not the top level, not pseudo-locations.
-fn is_reportable(kind: FrameKind) -> bool {
-    !matches!(kind, FrameKind::Main | FrameKind::Pseudo | FrameKind::Thread)
+pub fn is_reportable(kind: FrameKind) -> bool {
+    !matches!(kind, FrameKind::Main | FrameKind::Pseudo)
 }
 
 /// The frame that ran a line for most of its bytes, to say where it is.
