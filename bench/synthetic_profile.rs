@@ -7,11 +7,7 @@
 //! The shape is a program's: a few hundred files, a few thousand subs,
 //! call trees ten to twenty frames deep, several statements per sub.
 
-#[allow(dead_code)]
-#[path = "../src/profile/mod.rs"]
-mod profile;
-
-use profile::{Entry, Frame, FrameKind, Metrics, Node, Profile, SourceFile, NONE};
+use memprof_profile::{Entry, Frame, FrameKind, Metrics, Node, Profile, SourceFile, NONE};
 
 /// A small deterministic generator (xorshift), so runs are comparable.
 struct Rng(u64);
@@ -93,7 +89,7 @@ fn main() {
     }
     p.peak.bytes = p.totals.net_bytes();
     p.peak.entry = 0;
-    if let Err(e) = profile::format::write(std::path::Path::new(&out), &p) {
+    if let Err(e) = memprof_profile::format::write(std::path::Path::new(&out), &p) {
         eprintln!("synthetic-profile: {e}");
         std::process::exit(2);
     }

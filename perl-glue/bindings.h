@@ -1,3 +1,3 @@
-/* Input to bindgen (build.rs): Perl's headers as the target perl was built,
+/* Input to bindgen (recorder/build.rs): Perl's headers as the target perl was built,
  * and the glue's own declarations. */
 #include "glue.h"

@@ -17,7 +17,7 @@ else
     arch=$("$perl" -MConfig -e 'print $Config{installsitearch}')
     bin=/usr/local/bin
 fi
-install -D -m 644 perl-glue/lib/Devel/MemProf.pm "$lib/Devel/MemProf.pm"
+install -D -m 644 lib/Devel/MemProf.pm "$lib/Devel/MemProf.pm"
 install -D -m 755 target/release/libdevel_memprof.so "$arch/auto/Devel/MemProf/MemProf.so"
 install -D -m 755 target/release/memprof "$bin/memprof"
 # memprof run looks for the library beside its executable.

@@ -9,7 +9,7 @@ use Pod::Checker;
 use Test::More;
 
 my $root = repo_root();
-for my $pod ( "$root/perl-glue/lib/Devel/MemProf.pm", "$root/perl-glue/lib/memprof.pod" ) {
+for my $pod ( "$root/lib/Devel/MemProf.pm", "$root/lib/memprof.pod" ) {
     my $checker = Pod::Checker->new( -warnings => 2 );
     open my $null, '>', '/dev/null' or die $!;
     $checker->parse_from_file( $pod, $null );
@@ -30,7 +30,7 @@ my %options = (
     html       => [qw(--output)],
 );
 my ($top) = run_capture( [ memprof_bin(), '--help' ] );
-my $pod = slurp("$root/perl-glue/lib/memprof.pod");
+my $pod = slurp("$root/lib/memprof.pod");
 for my $cmd ( sort keys %options ) {
     like( $top, qr/^\s+$cmd\s+\S/m, "memprof --help lists $cmd" );
     my ( $help, $err, $status ) = run_capture( [ memprof_bin(), $cmd, '--help' ] );
@@ -55,7 +55,7 @@ SKIP: {
     is_deeply( [ sort @listed ], [ sort @tracked ], 'MANIFEST matches the repository' );
 }
 
-my $module = slurp("$root/perl-glue/lib/Devel/MemProf.pm");
+my $module = slurp("$root/lib/Devel/MemProf.pm");
 for my $option (qw(file addpid start sites sigexit trace trace_file)) {
     like( $module, qr/^=item \Q$option\E=/m, "perldoc Devel::MemProf documents $option" );
 }

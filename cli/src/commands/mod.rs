@@ -1,0 +1,294 @@
+//! The `memprof` command line.  Every failure the user can cause (a bad
+//! file, an unknown metric) is one line on stderr and exit status 2.
+
+mod run;
+
+use crate::render::{self, Metric};
+use clap::{Parser, Subcommand};
+use memprof_profile::{format, Profile};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const DEFAULT_PROFILE: &str = "memprof.out";
+
+#[derive(Parser)]
+#[command(
+    name = "memprof",
+    version,
+    about = "Memory profiles of Perl programs: run them, then render flame graphs, reports and diffs",
+    after_help = "Profile a script with `memprof run script.pl` (or `perl -d:MemProf script.pl`), \
+                  then look at it with `memprof report`, `memprof flamegraph` or `memprof json`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a Perl program under the profiler (no installation needed)
+    #[command(after_help = run::AFTER_HELP)]
+    Run(run::RunArgs),
+    /// Print the top subs and lines, in sentences or as a Markdown table
+    Report {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// How many subs and lines to list
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// text, or markdown for pasting into a pull request
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Draw a memory flame graph (SVG)
+    Flamegraph {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// What the frames are sized by: net, alloc, retained or peak
+        #[arg(long, short, default_value = "net")]
+        metric: String,
+        /// Add the statements (file:line) as leaf frames
+        #[arg(long)]
+        lines: bool,
+        /// Title of the graph [default: the script and the metric]
+        #[arg(long)]
+        title: Option<String>,
+        /// Where to write the SVG [default: standard output]
+        #[arg(short, long, value_name = "OUT.svg")]
+        output: Option<PathBuf>,
+    },
+    /// Print a table per line, sub or stack as CSV
+    Csv {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// One row per line, sub or stack
+        #[arg(long, default_value = "line")]
+        by: String,
+    },
+    /// Compare two profiles: what grew, per sub and per line
+    Diff {
+        /// The profile before the change
+        old: PathBuf,
+        /// The profile after it
+        new: PathBuf,
+        /// text, markdown or json
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Also write a differential flame graph (SVG) here
+        #[arg(short, long, value_name = "DIFF.svg")]
+        output: Option<PathBuf>,
+        /// Leave out changes smaller than this many bytes
+        #[arg(long, default_value_t = 1024, value_name = "BYTES")]
+        threshold: u64,
+        /// Exit with status 1 when any sub grew by more than this many bytes (a CI gate)
+        #[arg(long, value_name = "BYTES")]
+        fail_over: Option<u64>,
+        /// How many subs and lines to list
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
+    /// Merge several profiles (forked workers) into one
+    Merge {
+        /// Profiles to merge
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Where to write the merged profile
+        #[arg(short, long, required = true, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Draw the live heap over time, with marks and the peak (SVG)
+    Timeline {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// Where to write the SVG
+        #[arg(short, long, required = true, value_name = "HEAP.svg")]
+        output: PathBuf,
+        /// Title of the chart
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Print the profile as JSON (the document described in DESIGN §7)
+    Json {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// Indent the output for reading
+        #[arg(long)]
+        pretty: bool,
+        /// Leave out the `stacks` list (it grows with the square of the recursion depth)
+        #[arg(long)]
+        no_stacks: bool,
+    },
+    /// Write a browsable HTML report: index, annotated source, flame graphs
+    Html {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// Directory to write the report into
+        #[arg(short, long, default_value = "memprof-html", value_name = "DIR")]
+        output: PathBuf,
+    },
+    /// Print folded stacks for inferno-flamegraph, speedscope or flamegraph.pl
+    Folded {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// What the stacks are weighed by: net, alloc, retained or peak
+        #[arg(long, short, default_value = "net")]
+        metric: String,
+        /// Leave out the file:line leaf frames
+        #[arg(long)]
+        no_lines: bool,
+    },
+}
+
+/// A failure to report: one line, exit status 2.
+pub struct Failure(pub String);
+
+impl From<String> for Failure {
+    fn from(s: String) -> Failure {
+        Failure(s)
+    }
+}
+
+/// Read a profile, naming the file in any error.
+pub fn load(path: &Path) -> Result<Profile, Failure> {
+    format::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))
+}
+
+/// Parse a metric and check the profile can answer it.
+fn metric(name: &str, p: &Profile) -> Result<Metric, Failure> {
+    let m = Metric::parse(name)?;
+    if m.needs_sites() && !p.run.site_tracking {
+        return Err(Failure(format!(
+            "the {} metric needs site tracking, and this profile was made with MEMPROF=sites=0",
+            m.name()
+        )));
+    }
+    Ok(m)
+}
+
+/// Write to stdout; a closed pipe (`memprof json | head`) is not an error.
+fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure(format!("writing output: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Write a file, naming it in any error.
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text).map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+}
+
+fn report_format(name: &str) -> Result<render::report::Format, Failure> {
+    match name {
+        "text" => Ok(render::report::Format::Text),
+        "markdown" | "md" => Ok(render::report::Format::Markdown),
+        _ => Err(Failure(format!("unknown format '{name}' (use text or markdown)"))),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32, Failure> {
+    match cli.command {
+        Command::Report { file, top, format } => {
+            let format = report_format(&format)?;
+            let p = load(&file)?;
+            print(&render::report::render(&p, &render::report::ReportOptions { top, format }))?;
+            Ok(0)
+        }
+        Command::Flamegraph { file, metric: name, lines, title, output } => {
+            let p = load(&file)?;
+            let m = metric(&name, &p)?;
+            let svg = render::flamegraph::render(&p, m, lines, title.as_deref())?;
+            match output {
+                Some(path) => write_file(&path, &svg)?,
+                None => print(&svg)?,
+            }
+            Ok(0)
+        }
+        Command::Csv { file, by } => {
+            let by = render::csv::By::parse(&by)?;
+            let p = load(&file)?;
+            print(&render::csv::render(&p, by)?)?;
+            Ok(0)
+        }
+        Command::Diff { old, new, format, output, threshold, fail_over, top } => {
+            if !matches!(format.as_str(), "text" | "markdown" | "md" | "json") {
+                return Err(Failure(format!("unknown format '{format}' (use text, markdown or json)")));
+            }
+            let (po, pn) = (load(&old)?, load(&new)?);
+            let c = render::diff::compare(&po, &pn, threshold);
+            let text = match format.as_str() {
+                "json" => render::diff::json(&c) + "\n",
+                "text" => render::diff::text(&c, top),
+                _ => render::diff::markdown(&c, top),
+            };
+            if let Some(path) = output {
+                write_file(&path, &render::diff::flamegraph(&po, &pn)?)?;
+            }
+            print(&text)?;
+            // The gate looks at every change, not just those over the threshold.
+            let all = render::diff::compare(&po, &pn, 0);
+            Ok(match fail_over {
+                Some(limit) if all.subs.iter().any(|s| s.delta_bytes > limit as i64) => 1,
+                _ => 0,
+            })
+        }
+        Command::Timeline { file, output, title } => {
+            let p = load(&file)?;
+            let svg = render::timeline::render(&p, title.as_deref())
+                .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            write_file(&output, &svg)?;
+            Ok(0)
+        }
+        Command::Merge { files, output } => {
+            let profiles = files.iter().map(|f| load(f)).collect::<Result<Vec<_>, _>>()?;
+            let merged = memprof_profile::merge::merge(&profiles);
+            format::write(&output, &merged).map_err(Failure)?;
+            Ok(0)
+        }
+        Command::Run(args) => run::run(args),
+        Command::Json { file, pretty, no_stacks } => {
+            let p = load(&file)?;
+            let stdout = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+            let written = render::json::write(&p, &mut out, pretty, !no_stacks)
+                .and_then(|()| out.write_all(b"\n"))
+                .and_then(|()| out.flush());
+            match written {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure(format!("writing output: {e}"))),
+                _ => Ok(0),
+            }
+        }
+        Command::Html { file, output } => {
+            let p = load(&file)?;
+            let pages = render::html::write(&p, &output)?;
+            print(&format!("Wrote {} ({pages} source pages)\n", output.join("index.html").display()))?;
+            Ok(0)
+        }
+        Command::Folded { file, metric: name, no_lines } => {
+            let p = load(&file)?;
+            let m = metric(&name, &p)?;
+            print(&render::folded::render(&p, m, !no_lines))?;
+            Ok(0)
+        }
+    }
+}
+
+/// Run the command line; returns the exit status.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("memprof: {message}");
+            2
+        }
+    }
+}

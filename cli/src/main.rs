@@ -1,0 +1,10 @@
+//! `memprof`: runs Perl programs under Devel::MemProf and renders the
+//! profiles they leave.  See `memprof --help`.
+
+mod analysis;
+mod commands;
+mod render;
+
+fn main() {
+    std::process::exit(commands::main());
+}

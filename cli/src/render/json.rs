@@ -1,0 +1,354 @@
+//! `memprof json`: the document of DESIGN §7.  Field names are a contract;
+//! fields may be added, never renamed.
+
+use crate::analysis::{Analysis, Step};
+use memprof_profile::{format::FORMAT_VERSION, FrameKind, Metrics, Profile, NONE};
+use serde::Serialize;
+
+/// The metrics of one place.  Site-tracking fields appear only when the
+/// profile has them.
+#[derive(Serialize, Debug, PartialEq)]
+pub struct JsonMetrics {
+    pub alloc_bytes: u64,
+    pub alloc_count: u64,
+    pub free_bytes: u64,
+    pub free_count: u64,
+    pub net_bytes: i64,
+    pub sv_delta: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retained_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retained_arena_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_arena_bytes: Option<u64>,
+}
+
+impl JsonMetrics {
+    pub fn new(m: &Metrics, sites: bool) -> JsonMetrics {
+        let site = |v: u64| sites.then_some(v);
+        JsonMetrics {
+            alloc_bytes: m.alloc_bytes,
+            alloc_count: m.alloc_count,
+            free_bytes: m.free_bytes,
+            free_count: m.free_count,
+            net_bytes: m.net_bytes(),
+            sv_delta: m.sv_delta,
+            retained_bytes: site(m.retained_bytes),
+            retained_arena_bytes: site(m.retained_arena_bytes),
+            peak_bytes: site(m.peak_bytes),
+            peak_arena_bytes: site(m.peak_arena_bytes),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Totals {
+    alloc_bytes: u64,
+    alloc_count: u64,
+    free_bytes: u64,
+    free_count: u64,
+    net_bytes: i64,
+    sv_delta: i64,
+    /// The whole heap's high-water mark (growth since the start).
+    peak_bytes: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retained_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untracked_free_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    untracked_free_before_peak: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct PeakJson {
+    bytes: i64,
+    frames: Vec<String>,
+    file: String,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct LineJson {
+    file: String,
+    line: u32,
+    #[serde(flatten)]
+    exclusive: JsonMetrics,
+    inclusive: JsonMetrics,
+}
+
+#[derive(Serialize)]
+struct SubJson {
+    name: String,
+    kind: &'static str,
+    file: String,
+    line: u32,
+    inclusive: JsonMetrics,
+    exclusive: JsonMetrics,
+}
+
+#[derive(Serialize)]
+struct StepJson<'a> {
+    frame: &'a str,
+    file: &'a str,
+    line: u32,
+}
+
+/// One stack.  Serialised by hand rather than with `#[serde(flatten)]`,
+/// which goes through a buffered map: a profile can have millions.
+struct StackJson<'a> {
+    frames: Vec<&'a str>,
+    path: Vec<StepJson<'a>>,
+    file: &'a str,
+    line: u32,
+    metrics: JsonMetrics,
+}
+
+impl Serialize for StackJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let m = &self.metrics;
+        let mut s = serializer.serialize_struct("StackJson", 14)?;
+        s.serialize_field("frames", &self.frames)?;
+        s.serialize_field("path", &self.path)?;
+        s.serialize_field("file", self.file)?;
+        s.serialize_field("line", &self.line)?;
+        s.serialize_field("alloc_bytes", &m.alloc_bytes)?;
+        s.serialize_field("alloc_count", &m.alloc_count)?;
+        s.serialize_field("free_bytes", &m.free_bytes)?;
+        s.serialize_field("free_count", &m.free_count)?;
+        s.serialize_field("net_bytes", &m.net_bytes)?;
+        s.serialize_field("sv_delta", &m.sv_delta)?;
+        for (name, value) in [
+            ("retained_bytes", m.retained_bytes),
+            ("retained_arena_bytes", m.retained_arena_bytes),
+            ("peak_bytes", m.peak_bytes),
+            ("peak_arena_bytes", m.peak_arena_bytes),
+        ] {
+            match value {
+                Some(v) => s.serialize_field(name, &v)?,
+                None => s.skip_field(name)?,
+            }
+        }
+        s.end()
+    }
+}
+
+#[derive(Serialize)]
+struct MarkJson<'a> {
+    time: f64,
+    live_bytes: i64,
+    label: &'a str,
+}
+
+#[derive(Serialize)]
+struct SampleJson {
+    time: f64,
+    live_bytes: i64,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    format_version: u32,
+    writer: &'a str,
+    perl_version: &'a str,
+    command: &'a [String],
+    script: &'a str,
+    pid: u32,
+    ppid: u32,
+    start_time: f64,
+    end_time: f64,
+    site_tracking: bool,
+    options: serde_json::Map<String, serde_json::Value>,
+    totals: Totals,
+    peak: PeakJson,
+    lines: Vec<LineJson>,
+    subs: Vec<SubJson>,
+    /// How many stacks, and the deepest (the `stacks` list grows with
+    /// the square of the depth: deep recursion makes it huge).
+    stack_count: usize,
+    max_stack_depth: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stacks: Option<Stacks<'a>>,
+    marks: Vec<MarkJson<'a>>,
+    timeline: Vec<SampleJson>,
+}
+
+pub fn kind_name(kind: FrameKind) -> &'static str {
+    match kind {
+        FrameKind::Main => "main",
+        FrameKind::Sub => "sub",
+        FrameKind::AnonSub => "anon",
+        FrameKind::Block => "block",
+        FrameKind::Format => "format",
+        FrameKind::Eval => "eval",
+        FrameKind::Require => "require",
+        FrameKind::Compile => "compile",
+        FrameKind::Pseudo => "pseudo",
+    }
+}
+
+fn path_json<'a>(p: &'a Profile, steps: &[Step]) -> Vec<StepJson<'a>> {
+    steps
+        .iter()
+        .map(|s| StepJson { frame: p.frames[s.frame as usize].name.as_str(), file: p.file_name(s.file), line: s.line })
+        .collect()
+}
+
+/// Write the JSON document, on one line or indented, with or without the
+/// `stacks` list.
+pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks: bool) -> std::io::Result<()> {
+    let a = Analysis::new(p);
+    let sites = p.run.site_tracking;
+    let m = |x: &Metrics| JsonMetrics::new(x, sites);
+
+    let peak = if p.peak.entry == NONE {
+        PeakJson { bytes: p.peak.bytes, frames: Vec::new(), file: String::new(), line: 0 }
+    } else {
+        let e = &p.entries[p.peak.entry as usize];
+        let steps = p.path(e);
+        PeakJson {
+            bytes: p.peak.bytes,
+            frames: p.frame_names(&steps).into_iter().map(String::from).collect(),
+            file: p.file_name(e.file).to_string(),
+            line: e.line,
+        }
+    };
+
+    let mut lines: Vec<&_> = a.lines.iter().collect();
+    lines.sort_by(|x, y| (p.file_name(x.file), x.line).cmp(&(p.file_name(y.file), y.line)));
+    let lines = lines
+        .into_iter()
+        .map(|l| LineJson {
+            file: p.file_name(l.file).to_string(),
+            line: l.line,
+            exclusive: m(&l.exclusive),
+            inclusive: m(&l.inclusive),
+        })
+        .collect();
+
+    let mut subs: Vec<&_> = a.subs.iter().collect();
+    subs.sort_by(|x, y| p.frames[x.frame as usize].name.cmp(&p.frames[y.frame as usize].name));
+    let subs = subs
+        .into_iter()
+        .map(|s| {
+            let f = &p.frames[s.frame as usize];
+            SubJson {
+                name: f.name.clone(),
+                kind: kind_name(f.kind),
+                file: p.file_name(f.file).to_string(),
+                line: f.line,
+                inclusive: m(&s.inclusive),
+                exclusive: m(&s.exclusive),
+            }
+        })
+        .collect();
+
+    let stacks = include_stacks.then_some(Stacks { p, sites });
+    let max_stack_depth = (0..p.nodes.len()).map(|n| depth(p, n as u32)).max().unwrap_or(0);
+
+    let options = p.run.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+
+    let doc = Document {
+        format_version: FORMAT_VERSION,
+        writer: &p.run.writer,
+        perl_version: &p.run.perl_version,
+        command: &p.run.command,
+        script: &p.run.script,
+        pid: p.run.pid,
+        ppid: p.run.ppid,
+        start_time: p.run.start_time,
+        end_time: p.run.end_time,
+        site_tracking: sites,
+        options,
+        totals: Totals {
+            alloc_bytes: p.totals.alloc_bytes,
+            alloc_count: p.totals.alloc_count,
+            free_bytes: p.totals.free_bytes,
+            free_count: p.totals.free_count,
+            net_bytes: p.totals.net_bytes(),
+            sv_delta: p.totals.sv_delta,
+            peak_bytes: p.peak.bytes,
+            retained_bytes: sites.then_some(p.totals.retained_bytes),
+            untracked_free_bytes: sites.then_some(p.run.untracked_free_bytes),
+            untracked_free_before_peak: sites.then_some(p.run.untracked_free_before_peak),
+        },
+        peak,
+        stack_count: p.entries.len(),
+        max_stack_depth,
+        lines,
+        subs,
+        stacks,
+        marks: p.marks.iter().map(|k| MarkJson { time: k.time, live_bytes: k.live_bytes, label: &k.label }).collect(),
+        timeline: p.timeline.iter().map(|s| SampleJson { time: s.time, live_bytes: s.live_bytes }).collect(),
+    };
+    if pretty { serde_json::to_writer_pretty(out, &doc) } else { serde_json::to_writer(out, &doc) }
+        .map_err(std::io::Error::from)
+}
+
+/// Frames in a node's stack.
+fn depth(p: &Profile, mut n: u32) -> usize {
+    let mut d = 0;
+    while n != NONE {
+        d += 1;
+        n = p.nodes[n as usize].parent;
+    }
+    d
+}
+
+/// The `stacks` list, serialised one stack at a time so that a profile
+/// with very deep stacks is written without holding the whole list.
+struct Stacks<'a> {
+    p: &'a Profile,
+    sites: bool,
+}
+
+impl Serialize for Stacks<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let p = self.p;
+        serializer.collect_seq(p.entries.iter().map(|e| {
+            let steps = p.path(e);
+            StackJson {
+                frames: p.frame_names(&steps),
+                path: path_json(p, &steps),
+                file: p.file_name(e.file),
+                line: e.line,
+                metrics: JsonMetrics::new(&e.metrics, self.sites),
+            }
+        }))
+    }
+}
+
+/// The JSON document as a string (tests and small profiles).
+#[cfg(test)]
+pub fn render(p: &Profile, pretty: bool) -> String {
+    let mut out = Vec::new();
+    write(p, &mut out, pretty, true).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memprof_profile::fixtures::recursive_profile;
+
+    #[test]
+    fn document_has_the_contract_fields() {
+        let p = recursive_profile();
+        let v: serde_json::Value = serde_json::from_str(&render(&p, false)).unwrap();
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["totals"]["alloc_bytes"], 111);
+        assert_eq!(v["totals"]["net_bytes"], 111);
+        let bar = v["subs"].as_array().unwrap().iter().find(|s| s["name"] == "main::bar").unwrap();
+        assert_eq!(bar["inclusive"]["alloc_bytes"], 110);
+        assert_eq!(bar["exclusive"]["alloc_bytes"], 110);
+        let line1 = v["lines"].as_array().unwrap().iter().find(|l| l["line"] == 1).unwrap();
+        assert_eq!(line1["alloc_bytes"], 110);
+        assert_eq!(line1["inclusive"]["alloc_bytes"], 110);
+        let deep = &v["stacks"][1];
+        assert_eq!(deep["frames"], serde_json::json!(["main", "main::bar", "main::bar"]));
+        assert_eq!(deep["path"][0], serde_json::json!({"frame": "main", "file": "t.pl", "line": 5}));
+        assert!(v["lines"][0].get("retained_bytes").is_none(), "no site fields without site tracking");
+    }
+}

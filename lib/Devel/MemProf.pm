@@ -1,0 +1,331 @@
+package Devel::MemProf;
+
+# -d sets $^P to "everything": DB::DB before every statement, DB::sub
+# around every call, every file's source kept in memory.  That would slow
+# the program and distort what we measure, so turn it all off before the
+# rest of this file, and the script, are compiled.
+# What -d set is kept: it tells us whether to profile, or (loaded with
+# `use`) only to provide measure().
+BEGIN { $Devel::MemProf::UNDER_DEBUGGER = $^P; $^P = 0 }
+
+# Nothing here loads another module (not even strict or XSLoader): the
+# program must find %INC, @INC and its own imports as it would without us.
+
+our $VERSION = '0.1.0';
+
+{
+
+    package DB;
+
+    # A safety net: with -d, perl calls DB::DB if a statement was compiled
+    # with debugging on before $^P was reset.
+    sub DB { }
+}
+
+sub _library_path {
+    my $here = __FILE__;
+    my @found;
+    if ( $here =~ m{^(.*)[/\\]Devel[/\\]MemProf\.pm\z}s ) {
+        push @found, "$1/auto/Devel/MemProf/MemProf.so";
+    }
+    push @found, map {"$_/auto/Devel/MemProf/MemProf.so"} grep { !ref } @INC;
+    for my $so (@found) {
+        return $so if -f $so;
+    }
+    return undef;
+}
+
+sub _load {
+    my $so = _library_path();
+    defined $so
+        or die "Devel::MemProf: cannot find auto/Devel/MemProf/MemProf.so beside "
+        . __FILE__
+        . " or in \@INC\n";
+
+    # What XSLoader::load does, without loading XSLoader.pm.
+    DynaLoader::boot_DynaLoader('DynaLoader')
+        if defined &DynaLoader::boot_DynaLoader && !defined &DynaLoader::dl_error;
+    my $libref = DynaLoader::dl_load_file( $so, 0 )
+        or die "Devel::MemProf: cannot load $so: " . DynaLoader::dl_error() . "\n";
+    my $boot = DynaLoader::dl_find_symbol( $libref, 'boot_Devel__MemProf' )
+        or die "Devel::MemProf: $so has no boot_Devel__MemProf: " . DynaLoader::dl_error() . "\n";
+    my $xs = DynaLoader::dl_install_xsub( 'Devel::MemProf::bootstrap', $boot, $so );
+    push @DynaLoader::dl_librefs,        $libref;
+    push @DynaLoader::dl_modules,        'Devel::MemProf';
+    push @DynaLoader::dl_shared_objects, $so;
+    return &$xs( 'Devel::MemProf', $VERSION );
+}
+
+_load();
+if ($Devel::MemProf::UNDER_DEBUGGER) {
+    _start_profiling();
+    # sigexit: write the profile, then die of the signal as we would have.
+    for my $sig ( split /,/, _sigexit_signals() ) {
+        $SIG{$sig} = \&_sigexit unless defined $SIG{$sig} && $SIG{$sig} ne '';
+    }
+}
+
+sub _sigexit {
+    my ($sig) = @_;
+    DB::finish_profile();
+    $SIG{$sig} = 'DEFAULT';
+    kill $sig => $$;
+}
+
+# Defined first, so it runs after every END block of the program.
+END { Devel::MemProf::_end_of_run() }
+
+1;
+
+__END__
+
+=head1 NAME
+
+Devel::MemProf - which lines and subs of a Perl program made memory go up, and what is still held
+
+=head1 SYNOPSIS
+
+    perl -d:MemProf script.pl args...      # writes ./memprof.out
+    memprof report                         # top subs and lines, in sentences
+    memprof flamegraph -o net.svg          # a memory flame graph
+    memprof html                           # a browsable report in memprof-html/
+
+    memprof run script.pl args...          # all of the above in one step, no install needed
+
+    MEMPROF=file=/tmp/p.out:addpid=1 perl -d:MemProf server.pl
+
+    # In a test: does this function leak?
+    use Test::More;
+    use Devel::MemProf;
+    my $m = Devel::MemProf::measure(sub { my_function() });
+    is($m->{retained}, 0, 'my_function frees what it allocates');
+
+=head1 DESCRIPTION
+
+Devel::MemProf is a memory profiler. Run a program under it and every byte that
+perl allocates or frees is credited to the statement (file and line) that was
+running and to the stack of subs it ran under. At the end the profile is written
+to F<memprof.out>, and the L<memprof> command turns it into memory flame graphs,
+text and Markdown reports, CSV, JSON, a diff between two runs and an HTML report.
+
+=head2 How it measures, and why not RSS
+
+The profiler counts the allocator's own calls, from inside the process: it
+replaces the C<malloc>, C<calloc>, C<realloc>, C<free>, C<posix_memalign>,
+C<aligned_alloc>, C<memalign> and C<valloc> entries in the global offset table of
+the perl executable, of every XS module and of every library they load
+(including libraries loaded later), and adds up each block's usable size
+(C<malloc_usable_size>). The size of the process (RSS, VmData) moves in pages,
+lags behind, and hides what perl frees back to malloc; counting allocations makes
+the numbers exact and the same from run to run. The profiler's own memory is
+never counted.
+
+A statement boundary is a change of C<PL_curcop>. What is allocated or freed
+between two boundaries is credited to the earlier statement, with the call stack
+it ran under; allocations made while a sub is being entered belong to the calling
+statement.
+
+=head2 What the figures mean
+
+=over 4
+
+=item allocated, freed, net
+
+Bytes and counts of allocations and frees, and their difference (net growth).
+Also C<sv_delta>, the change in perl's count of live scalars.
+
+=item retained
+
+Bytes allocated at this place and still allocated when the profile was written:
+the view for leaks. Needs site tracking (on by default).
+
+=item peak
+
+Bytes allocated at this place and live at the moment the whole heap was at its
+largest: the view for "why was my process killed". Needs site tracking.
+
+=item arena
+
+The part of retained and peak bytes that is in blocks perl keeps once it has
+them and never gives back to malloc: SV arenas, body arenas, and its stacks.
+Arena blocks hold the heads and bodies of live scalars and free slots kept for
+reuse, so a line's arena bytes say how many such blocks it made perl allocate,
+not how much it still holds: a line that created and dropped a million scalars
+leaves arena blocks behind that perl will reuse. Reports show them apart.
+
+=back
+
+Each line has its own figures (its statements) and inclusive ones (everything
+that ran while it was on the stack: a call, a C<use>). Each sub has inclusive
+figures (counted once per stack however deep it recursed) and exclusive ones.
+The lines, the stacks and the subs' exclusive figures each add up to the run's
+totals exactly.
+
+=head2 Frames
+
+Named subs are C<Pkg::name>, anonymous subs C<Pkg::__ANON__[file:line]>, string
+evals C<(eval N)[file:line]>, files loaded by C<use>, C<require> or C<do FILE>
+their C<%INC> name (C<Moose.pm>), BEGIN and other special blocks
+C<Pkg::BEGIN@line>, the top level C<main>. XS subs have no frame of their own.
+While perl compiles a file or a string eval, what the parser allocates goes to a
+C<compile FILE> frame (line 0 of the file) under the statement that asked for it,
+so C<use Moose;> shows as one line carrying almost everything, with beneath it
+the files Moose loaded and what each statement and each compilation cost.
+
+Places that are not statements have names in parentheses: C<(startup)> (before
+the first statement), C<(exit)> (the main program's teardown and what runs
+between END blocks), C<(disabled)> (while profiling was disabled),
+C<(callback)> (a trace callback's own allocations) and C<(measure)>.
+
+=head1 OPTIONS
+
+Options go in the C<MEMPROF> environment variable as C<name=value> pairs joined
+by C<:>, in the manner of C<NYTPROF>. A C<\> escapes the next character, so a
+value can hold a colon (C<file=C\:/p.out>) or a backslash (C<\\>). An unknown
+name or a bad value is reported once on standard error and the default is kept.
+
+=over 4
+
+=item file=PATH
+
+Where to write the profile. Default F<memprof.out>, relative to the directory
+the program started in. The file is written atomically (a new temporary file in
+the same directory, then a rename) and never through a symlink.
+
+=item addpid=0|1
+
+Add C<.PID> to the file name. A forked child always does, so that no process
+overwrites another's profile.
+
+=item start=begin|init|no
+
+When to start: C<begin> (the default) when Devel::MemProf is loaded, before the
+rest of the program is compiled; C<init> at the INIT phase, after compilation;
+C<no> only when the program calls C<DB::enable_profile()>.
+
+=item sites=0|1
+
+Remember where each live block was allocated (default 1). This gives the
+retained and peak figures and the heap timeline's locations; it costs about 21
+bytes of memory for each live block (a 16-byte slot in a table kept at most
+three quarters full) and some time per allocation. C<sites=0> turns it off.
+
+=item sigexit=0|1|LIST
+
+Write the profile when a signal ends the program, then end as the signal would
+have. C<1> means INT, TERM and HUP; or name the signals: C<sigexit=INT,TERM,USR1>.
+A signal the program handles itself is left to the program.
+
+=item trace=BYTES
+
+As the program runs, print one line on standard error for each statement whose
+net growth reaches BYTES, in Devel::MemoryTrace::Light's form with the sub added:
+
+    >> 4242 main::load, t.pl (12) used 53248 bytes
+
+C<trace=1> traces every statement that grows memory. See also
+C<Devel::MemProf::set_callback> below.
+
+=item trace_file=PATH
+
+Write the trace lines to PATH instead of standard error.
+
+=back
+
+=head1 FUNCTIONS
+
+=over 4
+
+=item DB::enable_profile([$file])
+
+Start profiling (with C<start=no>), resume it after C<DB::disable_profile>, or,
+after C<DB::finish_profile>, start a new profile. With C<$file>, write to that
+file.
+
+=item DB::disable_profile()
+
+Stop crediting memory to statements. What moves while disabled is credited to
+the C<(disabled)> pseudo-location, so the totals still add up.
+
+=item DB::finish_profile()
+
+Write the profile now and stop profiling (a long-running server can profile one
+request this way).
+
+=item Devel::MemProf::mark($label)
+
+Label this moment on the heap timeline (C<memprof timeline>).
+
+=item Devel::MemProf::set_callback(\&callback)
+
+Call C<callback($package, $file, $line, $bytes)> instead of printing a trace
+line, for each statement whose growth reaches the C<trace> threshold (1 if not
+set). What the callback itself allocates is credited to C<(callback)>, not to
+any line of the program. C<set_callback(undef)> removes it.
+
+=item Devel::MemProf::measure(\&code)
+
+Run C<code> and return a hash of what it did: C<allocated> and C<allocations>,
+C<freed> and C<frees>, C<net>, C<retained> (bytes it allocated that are still
+allocated after it returned and its temporaries were freed) and
+C<retained_arena> (arena blocks it caused perl to allocate, reported apart). It
+works without C<-d>: load the module with C<use Devel::MemProf;>, and no profile
+is written. A C<die> inside the code propagates after the measurement.
+
+    use Test::More;
+    use Devel::MemProf;
+
+    sub make_node { my $n = { data => 'x' x 1000 }; $n->{self} = $n; return }  # a cycle
+    my $m = Devel::MemProf::measure(\&make_node);
+    is($m->{retained}, 0, 'make_node does not leak')
+        or diag "it leaked $m->{retained} bytes";
+
+Perl keeps the buffers of a sub's lexical variables for its next call, so call
+the code once before measuring it if you want to see only what it leaks.
+
+=back
+
+=head1 READING THE FLAME GRAPHS
+
+Each box is a frame; its width is the bytes of the chosen metric allocated
+under it (C<net>, C<alloc>, C<retained> or C<peak>). The root is all of them, the
+frames above a frame are what it called, and with C<--lines> the topmost boxes
+are the statements. Stacks whose net growth is negative (they freed more than
+they allocated) cannot be drawn; the subtitle says how much they freed. Hover
+over a box for its size (in binary units: 1 KiB = 1024 bytes), click to zoom,
+search with the button at the top right.
+
+=head1 FORK, THREADS, EXEC, SIGNALS
+
+A forked child profiles into a file of its own (the file name with C<.PID>
+added), counting from the fork; C<memprof merge> adds the profiles of a
+preforking server's workers together. A child that execs before running any
+statement (C<system>, backticks) writes none. Before C<exec> and
+C<POSIX::_exit> the profile is written. C<exit> inside BEGIN and C<die> inside
+END are handled as usual: END blocks run, the profile is written after them.
+
+With ithreads, only the main thread is profiled: what other threads allocate is
+not counted (the main thread's figures stay exact), and they run unchanged.
+
+=head1 LIMITATIONS
+
+The library is built against one perl (the one F<recorder/build.rs> or F<Makefile.PL>
+found); it must be loaded by that perl. Linux with glibc only: the hooks use the
+ELF dynamic section and C<malloc_usable_size>. Memory that XS code allocates
+through its own allocator, or with C<mmap> directly, is not seen. Allocations
+made by other ithreads are not profiled. Very deep recursion makes the JSON
+document's C<stacks> list large (it grows with the square of the depth): use
+C<memprof json --no-stacks>.
+
+=head1 SEE ALSO
+
+L<memprof>, L<Devel::NYTProf> (where the time goes), L<Devel::MemoryTrace::Light>
+(per-statement memory from RSS), L<Devel::MAT> (what the heap holds, from a
+dump), heaptrack (allocations by C stack).
+
+=head1 AUTHOR AND LICENSE
+
+The Devel::MemProf developers. This library is free software; you can
+redistribute it and/or modify it under the same terms as Perl itself.
+
+=cut

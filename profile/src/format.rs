@@ -1,0 +1,266 @@
+//! The profile file on disk.
+//!
+//! ```text
+//!  offset  size  field
+//!  0       8     magic "MEMPROF\0"
+//!  8       4     format version (little-endian u32)
+//!  12      4     reserved, 0
+//!  16      8     payload length in bytes (little-endian u64)
+//!  24      4     CRC-32 of the payload (little-endian u32)
+//!  28      n     payload: the Profile, encoded with postcard
+//! ```
+//!
+//! The header lets the reader tell a foreign file, a profile from a newer
+//! writer, a truncated file and a corrupted one apart before decoding, and
+//! name the problem.  Decoding is bounded by the file's size: postcard
+//! reads lengths from the input and never allocates more than it holds.
+
+use super::Profile;
+use std::fmt;
+use std::path::Path;
+
+/// The version this code writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+const MAGIC: &[u8; 8] = b"MEMPROF\0";
+const HEADER_LEN: usize = 28;
+
+/// Why a profile could not be read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadError {
+    Io(String),
+    Empty,
+    NotAProfile,
+    NewerVersion { found: u32 },
+    Truncated { expected: u64, found: u64 },
+    TrailingData { expected: u64, found: u64 },
+    Corrupt(String),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::Empty => write!(f, "the file is empty"),
+            ReadError::NotAProfile => write!(f, "not a Devel::MemProf profile"),
+            ReadError::NewerVersion { found } => write!(
+                f,
+                "written in profile format version {found}, but this memprof reads versions up to {FORMAT_VERSION}; upgrade memprof"
+            ),
+            ReadError::Truncated { expected, found } => write!(
+                f,
+                "truncated: the header promises {expected} bytes of data but the file holds {found}"
+            ),
+            ReadError::TrailingData { expected, found } => write!(
+                f,
+                "corrupt: the header promises {expected} bytes of data but the file holds {found}"
+            ),
+            ReadError::Corrupt(why) => write!(f, "corrupt: {why}"),
+        }
+    }
+}
+
+/// Encode a profile as the bytes of a profile file.
+pub fn encode(profile: &Profile) -> Result<Vec<u8>, String> {
+    let payload = postcard::to_stdvec(profile).map_err(|e| format!("encoding the profile: {e}"))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// Decode the bytes of a profile file.
+pub fn decode(bytes: &[u8]) -> Result<Profile, ReadError> {
+    if bytes.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(ReadError::NotAProfile);
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(ReadError::Truncated { expected: HEADER_LEN as u64, found: bytes.len() as u64 });
+    }
+    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let version = word(8);
+    if version > FORMAT_VERSION {
+        return Err(ReadError::NewerVersion { found: version });
+    }
+    if version == 0 {
+        return Err(ReadError::Corrupt("format version 0".into()));
+    }
+    let mut len_bytes = [0u8; 8];
+    len_bytes.copy_from_slice(&bytes[16..24]);
+    let expected = u64::from_le_bytes(len_bytes);
+    let payload = &bytes[HEADER_LEN..];
+    let found = payload.len() as u64;
+    if found < expected {
+        return Err(ReadError::Truncated { expected, found });
+    }
+    if found > expected {
+        return Err(ReadError::TrailingData { expected, found });
+    }
+    if crc32fast::hash(payload) != word(24) {
+        return Err(ReadError::Corrupt("the checksum does not match the data".into()));
+    }
+    let profile: Profile = postcard::from_bytes(payload).map_err(|e| ReadError::Corrupt(e.to_string()))?;
+    profile.validate().map_err(ReadError::Corrupt)?;
+    Ok(profile)
+}
+
+/// Read and decode a profile file.
+pub fn read(path: &Path) -> Result<Profile, ReadError> {
+    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(io_message(&e)))?;
+    decode(&bytes)
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Write a profile atomically: a new temporary file in the same directory
+/// (created exclusively, so a symlink planted there is never followed),
+/// then a rename over the destination.
+pub fn write(path: &Path, profile: &Profile) -> Result<(), String> {
+    use std::io::Write;
+    let bytes = encode(profile)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".memprof-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
+    tmp.write_all(&bytes).and_then(|()| tmp.flush()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tmp.persist(path).map_err(|e| format!("cannot rename the temporary file to {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Entry, Frame, FrameKind, Metrics, Node, SourceFile, NONE};
+
+    fn sample() -> Profile {
+        let mut p = Profile::default();
+        p.run.script = "t.pl".into();
+        p.files.push(SourceFile { name: "t.pl".into(), source: None, lines: vec![(3, "my $x;".into())] });
+        p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
+        p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });
+        let m = Metrics { alloc_bytes: 100, alloc_count: 1, ..Metrics::default() };
+        p.entries.push(Entry { node: 0, file: 0, line: 3, metrics: m });
+        p.totals = m;
+        p
+    }
+
+    #[test]
+    fn round_trip() {
+        let p = sample();
+        assert_eq!(decode(&encode(&p).unwrap()).unwrap(), p);
+    }
+
+    #[test]
+    fn each_kind_of_damage_is_named() {
+        let bytes = encode(&sample()).unwrap();
+        assert_eq!(decode(&[]), Err(ReadError::Empty));
+        assert_eq!(decode(b"#!/usr/bin/perl\n"), Err(ReadError::NotAProfile));
+        let cut = &bytes[..bytes.len() - 3];
+        assert_eq!(
+            decode(cut),
+            Err(ReadError::Truncated {
+                expected: (bytes.len() - HEADER_LEN) as u64,
+                found: (cut.len() - HEADER_LEN) as u64
+            })
+        );
+        let mut newer = bytes.clone();
+        newer[8] = 9;
+        assert_eq!(decode(&newer), Err(ReadError::NewerVersion { found: 9 }));
+        assert!(ReadError::NewerVersion { found: 9 }.to_string().contains("version 9"));
+        assert!(ReadError::NewerVersion { found: 9 }.to_string().contains(&format!("up to {FORMAT_VERSION}")));
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x55;
+        assert_eq!(decode(&flipped), Err(ReadError::Corrupt("the checksum does not match the data".into())));
+    }
+
+    #[test]
+    fn bad_indices_are_refused_not_followed() {
+        let mut p = sample();
+        p.entries[0].node = 7;
+        let err = decode(&encode(&p).unwrap()).unwrap_err();
+        assert_eq!(err, ReadError::Corrupt("entry 0 names node 7 of 1".into()));
+        let mut p = sample();
+        p.nodes.push(Node { parent: 1, frame: 0, call_file: NONE, call_line: 0 });
+        assert!(decode(&encode(&p).unwrap()).is_err());
+    }
+
+    #[test]
+    fn written_atomically_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memprof.out");
+        write(&path, &sample()).unwrap();
+        assert_eq!(read(&path).unwrap(), sample());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+        assert_eq!(read(&dir.path().join("missing")), Err(ReadError::Io("no such file".into())));
+    }
+
+    /// A header around any payload, with a correct checksum, so that the
+    /// decoder itself sees the bytes.
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn huge_lengths_do_not_allocate() {
+        // The run info's first string claims 2^62 bytes.
+        let mut payload = vec![0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40];
+        payload.extend_from_slice(b"short");
+        assert!(matches!(decode(&framed(&payload)), Err(ReadError::Corrupt(_))));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// The fuzz target: arbitrary bytes never panic, hang or allocate
+        /// without bound; they are a profile or a named error.
+        #[test]
+        fn arbitrary_bytes_are_refused_cleanly(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = decode(&bytes);
+            let _ = decode(&framed(&bytes));
+        }
+
+        /// Valid profiles with bytes changed (and the checksum fixed, so the
+        /// decoder and the index checks see them).
+        #[test]
+        fn damaged_profiles_are_refused_cleanly(flips in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..8), cut in 0usize..4096) {
+            let good = encode(&crate::fixtures::recursive_profile()).unwrap();
+            let mut payload = good[HEADER_LEN..].to_vec();
+            for (at, byte) in flips {
+                let n = payload.len();
+                payload[at % n] = byte;
+            }
+            payload.truncate(payload.len() - cut % payload.len());
+            if let Ok(p) = decode(&framed(&payload)) {
+                // Whatever decodes has every index in range.
+                proptest::prop_assert_eq!(p.validate(), Ok(()));
+            }
+        }
+    }
+}

@@ -1,0 +1,317 @@
+#![forbid(unsafe_code)]
+//! The profile: what one profiled process leaves behind, and what every
+//! renderer reads.
+//!
+//! The recorder (in the perl process) builds it with [`builder`] and
+//! [`format`] writes it; the `memprof` command reads it back and derives
+//! its views (by line, by sub, by stack).  Everything here is plain data:
+//! this crate has no unsafe code, and nothing in it trusts a file.
+//!
+//! A *stack* is a chain of [`Node`]s from a root to a leaf.  Each node names
+//! a [`Frame`] (a sub, an eval, a required file, ...) and the location that
+//! was executing in its parent frame when it was entered (its call site).
+//! An [`Entry`] is a (leaf node, file, line) with the memory credited to
+//! that statement running under that stack.
+
+use serde::{Deserialize, Serialize};
+
+pub mod builder;
+pub mod command;
+pub mod format;
+pub mod merge;
+pub mod options;
+pub mod timeline;
+
+/// "No such index": a root node's parent, a pseudo-location's file.
+pub const NONE: u32 = u32::MAX;
+
+/// Memory credited to one place.  All sizes are bytes as reported by
+/// `malloc_usable_size`; `net_bytes` is derived.
+#[derive(Serialize, Deserialize, Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Metrics {
+    pub alloc_bytes: u64,
+    pub alloc_count: u64,
+    pub free_bytes: u64,
+    pub free_count: u64,
+    /// Change in perl's count of live SVs (`PL_sv_count`).
+    pub sv_delta: i64,
+    /// Allocated here and still live when the profile was written (site tracking).
+    pub retained_bytes: u64,
+    /// The part of `retained_bytes` that is perl's SV arenas.
+    pub retained_arena_bytes: u64,
+    /// Allocated here and live when the whole heap was at its peak (site tracking).
+    pub peak_bytes: u64,
+    /// The part of `peak_bytes` that is perl's SV arenas.
+    pub peak_arena_bytes: u64,
+}
+
+impl Metrics {
+    /// Bytes allocated minus bytes freed.
+    pub fn net_bytes(&self) -> i64 {
+        self.alloc_bytes as i64 - self.free_bytes as i64
+    }
+
+    /// Add another place's figures to these.
+    pub fn add(&mut self, other: &Metrics) {
+        self.alloc_bytes += other.alloc_bytes;
+        self.alloc_count += other.alloc_count;
+        self.free_bytes += other.free_bytes;
+        self.free_count += other.free_count;
+        self.sv_delta += other.sv_delta;
+        self.retained_bytes += other.retained_bytes;
+        self.retained_arena_bytes += other.retained_arena_bytes;
+        self.peak_bytes += other.peak_bytes;
+        self.peak_arena_bytes += other.peak_arena_bytes;
+    }
+}
+
+/// What kind of thing a frame is.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FrameKind {
+    /// The top level of the program: `main`.
+    Main,
+    /// A named sub: `Pkg::name`.
+    Sub,
+    /// An anonymous sub: `Pkg::__ANON__[file:line]`.
+    AnonSub,
+    /// BEGIN, END, INIT, CHECK, UNITCHECK blocks: `Pkg::BEGIN@line`.
+    Block,
+    /// A format being written.
+    Format,
+    /// A string eval: `(eval N)[file:line]`.
+    Eval,
+    /// A file loaded by `require`, `use` or `do FILE`, named as in %INC.
+    Require,
+    /// Perl compiling a file, eval or the main script: `compile NAME`.
+    Compile,
+    /// A place that is not a statement: `(exit)`, `(disabled)`, `(startup)`.
+    Pseudo,
+}
+
+/// A frame: what a node runs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    pub name: String,
+    pub kind: FrameKind,
+    /// Where it is defined (file index, or NONE).
+    pub file: u32,
+    /// Its first line (0 if unknown).
+    pub line: u32,
+}
+
+/// A source file, or a string eval, or `-e`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// As perl names it, with evals given their origin: `(eval 5)[t.pl:3]`.
+    pub name: String,
+    /// Whole source, for string evals and `-e` (files are read from disk).
+    pub source: Option<String>,
+    /// The text of every line that memory was credited to (or that called
+    /// something that was), as it was when the profile was written: for
+    /// reports, and for matching lines when a diff's source changed.
+    pub lines: Vec<(u32, String)>,
+}
+
+impl SourceFile {
+    /// Text of a line, if saved.
+    pub fn line_text(&self, line: u32) -> Option<&str> {
+        self.lines.binary_search_by_key(&line, |(n, _)| *n).ok().map(|i| self.lines[i].1.as_str())
+    }
+}
+
+/// One step of a call stack.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// The calling node, or NONE for a root.
+    pub parent: u32,
+    pub frame: u32,
+    /// File and line executing in the parent frame when this one was entered.
+    pub call_file: u32,
+    pub call_line: u32,
+}
+
+/// Memory credited to a statement running under a stack.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub node: u32,
+    pub file: u32,
+    pub line: u32,
+    pub metrics: Metrics,
+}
+
+/// The whole heap's high-water mark and the statement running when it was reached.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Peak {
+    pub bytes: i64,
+    /// Entry index of the statement, or NONE if the heap never grew.
+    pub entry: u32,
+}
+
+/// A sample of the live heap.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    /// Seconds since the profile started.
+    pub time: f64,
+    pub live_bytes: i64,
+    /// Entry index of the statement running, or NONE.
+    pub entry: u32,
+}
+
+/// A label set by `Devel::MemProf::mark`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub time: f64,
+    pub live_bytes: i64,
+    pub label: String,
+}
+
+/// Facts about the run.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct RunInfo {
+    /// "Devel::MemProf 0.1.0"
+    pub writer: String,
+    pub perl_version: String,
+    /// The perl command line, as perl saw it.
+    pub command: Vec<String>,
+    /// The script's name (`$0` at startup), or `-e`.
+    pub script: String,
+    /// The working directory at startup, against which relative file names resolve.
+    pub cwd: String,
+    pub pid: u32,
+    pub ppid: u32,
+    /// Unix time in seconds.
+    pub start_time: f64,
+    pub end_time: f64,
+    /// The `MEMPROF` options in effect, as name and value.
+    pub options: Vec<(String, String)>,
+    /// Whether allocation sites were tracked (retained and peak metrics).
+    pub site_tracking: bool,
+    /// Bytes freed during the run from blocks allocated before it started.
+    pub untracked_free_bytes: u64,
+    /// The part of that freed before the heap's peak.
+    pub untracked_free_before_peak: u64,
+    /// When several profiles were merged: the pids of the processes.
+    pub merged_pids: Vec<u32>,
+}
+
+/// A whole profile.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Profile {
+    pub run: RunInfo,
+    pub files: Vec<SourceFile>,
+    pub frames: Vec<Frame>,
+    pub nodes: Vec<Node>,
+    pub entries: Vec<Entry>,
+    pub totals: Metrics,
+    pub peak: Peak,
+    pub timeline: Vec<Sample>,
+    pub marks: Vec<Mark>,
+}
+
+impl Profile {
+    /// Check that every index points where it should, so that no reader
+    /// can be made to panic by a crafted file.  Parents precede children,
+    /// which also rules out cycles.
+    pub fn validate(&self) -> Result<(), String> {
+        let files = self.files.len();
+        let file_ok = |f: u32| f == NONE || (f as usize) < files;
+        for (i, frame) in self.frames.iter().enumerate() {
+            if !file_ok(frame.file) {
+                return Err(format!("frame {i} names file {} of {files}", frame.file));
+            }
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.parent != NONE && node.parent as usize >= i {
+                return Err(format!("node {i} has parent {} which does not precede it", node.parent));
+            }
+            if node.frame as usize >= self.frames.len() {
+                return Err(format!("node {i} names frame {} of {}", node.frame, self.frames.len()));
+            }
+            if !file_ok(node.call_file) {
+                return Err(format!("node {i} names file {} of {files}", node.call_file));
+            }
+        }
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.node as usize >= self.nodes.len() {
+                return Err(format!("entry {i} names node {} of {}", e.node, self.nodes.len()));
+            }
+            if !file_ok(e.file) {
+                return Err(format!("entry {i} names file {} of {files}", e.file));
+            }
+        }
+        let entry_ok = |x: u32| x == NONE || (x as usize) < self.entries.len();
+        if !entry_ok(self.peak.entry) {
+            return Err(format!("the peak names entry {}", self.peak.entry));
+        }
+        if let Some(s) = self.timeline.iter().find(|s| !entry_ok(s.entry)) {
+            return Err(format!("a timeline sample names entry {}", s.entry));
+        }
+        Ok(())
+    }
+
+    /// Name of a file index ("" for NONE).
+    pub fn file_name(&self, file: u32) -> &str {
+        self.files.get(file as usize).map_or("", |f| f.name.as_str())
+    }
+}
+
+/// One element of a stack: a frame and the file and line executing in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub frame: u32,
+    pub file: u32,
+    pub line: u32,
+}
+
+impl Profile {
+    /// The stack of an entry, from the root down: each frame with the
+    /// file and line executing in it (for the last, the statement itself).
+    pub fn path(&self, e: &Entry) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let (mut file, mut line) = (e.file, e.line);
+        let mut n = e.node;
+        while n != NONE {
+            let node = &self.nodes[n as usize];
+            steps.push(Step { frame: node.frame, file, line });
+            file = node.call_file;
+            line = node.call_line;
+            n = node.parent;
+        }
+        steps.reverse();
+        steps
+    }
+
+    /// Frame names of a stack, root first.
+    pub fn frame_names(&self, steps: &[Step]) -> Vec<&str> {
+        steps.iter().map(|s| self.frames[s.frame as usize].name.as_str()).collect()
+    }
+}
+
+/// Profiles for the tests of the renderers and of the format.
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures {
+    use super::*;
+
+    /// main (t.pl:5) -> main::bar (t.pl:2) -> main::bar (t.pl:2) -> leaf t.pl:1
+    pub fn recursive_profile() -> Profile {
+        let mut p = Profile::default();
+        p.files.push(SourceFile {
+            name: "t.pl".into(),
+            source: None,
+            lines: vec![(1, "sub bar { my $var = 1; }".into()), (2, "bar();".into()), (5, "bar(1);".into())],
+        });
+        p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
+        p.frames.push(Frame { name: "main::bar".into(), kind: FrameKind::Sub, file: 0, line: 1 });
+        p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });
+        p.nodes.push(Node { parent: 0, frame: 1, call_file: 0, call_line: 5 });
+        p.nodes.push(Node { parent: 1, frame: 1, call_file: 0, call_line: 2 });
+        let m = |b| Metrics { alloc_bytes: b, alloc_count: 1, ..Metrics::default() };
+        p.entries.push(Entry { node: 1, file: 0, line: 1, metrics: m(100) });
+        p.entries.push(Entry { node: 2, file: 0, line: 1, metrics: m(10) });
+        p.entries.push(Entry { node: 0, file: 0, line: 5, metrics: m(1) });
+        for e in p.entries.clone() {
+            p.totals.add(&e.metrics);
+        }
+        p
+    }
+}

@@ -1,0 +1,146 @@
+//! `memprof merge`: one profile from several (the forked workers of a
+//! server).  Files, frames and stacks are matched by content; the memory
+//! credited to the same statement under the same stack is added, so every
+//! total is the sum of the inputs' totals.  The heap's peak is the sum of
+//! the processes' peaks (an upper bound on what they held at once).
+
+use super::{Entry, Frame, Metrics, Node, Peak, Profile, SourceFile, NONE};
+use std::collections::HashMap;
+
+#[derive(Default)]
+struct Merger {
+    out: Profile,
+    files: HashMap<String, u32>,
+    frames: HashMap<String, u32>,
+    nodes: HashMap<(u32, u32, u32, u32), u32>,
+    entries: HashMap<(u32, u32, u32), u32>,
+    largest_peak: i64,
+}
+
+impl Merger {
+    fn file(&mut self, f: &SourceFile) -> u32 {
+        if let Some(&i) = self.files.get(&f.name) {
+            let known = &mut self.out.files[i as usize];
+            if known.source.is_none() {
+                known.source.clone_from(&f.source);
+            }
+            for (n, t) in &f.lines {
+                if known.line_text(*n).is_none() {
+                    let at = known.lines.partition_point(|(m, _)| m < n);
+                    known.lines.insert(at, (*n, t.clone()));
+                }
+            }
+            return i;
+        }
+        let i = self.out.files.len() as u32;
+        self.out.files.push(f.clone());
+        self.files.insert(f.name.clone(), i);
+        i
+    }
+
+    fn add(&mut self, p: &Profile) {
+        let file_map: Vec<u32> = p.files.iter().map(|f| self.file(f)).collect();
+        let remap_file = |f: u32| {
+            if f == NONE {
+                NONE
+            } else {
+                file_map[f as usize]
+            }
+        };
+        let mut frame_map = Vec::with_capacity(p.frames.len());
+        for f in &p.frames {
+            let id = match self.frames.get(&f.name) {
+                Some(&id) => id,
+                None => {
+                    let id = self.out.frames.len() as u32;
+                    self.out.frames.push(Frame { file: remap_file(f.file), ..f.clone() });
+                    self.frames.insert(f.name.clone(), id);
+                    id
+                }
+            };
+            frame_map.push(id);
+        }
+        let mut node_map: Vec<u32> = Vec::with_capacity(p.nodes.len());
+        for n in &p.nodes {
+            let parent = if n.parent == NONE { NONE } else { node_map[n.parent as usize] };
+            let key = (parent, frame_map[n.frame as usize], remap_file(n.call_file), n.call_line);
+            let next = self.out.nodes.len() as u32;
+            let id = *self.nodes.entry(key).or_insert(next);
+            if id == next {
+                self.out.nodes.push(Node { parent: key.0, frame: key.1, call_file: key.2, call_line: key.3 });
+            }
+            node_map.push(id);
+        }
+        let mut entry_map = Vec::with_capacity(p.entries.len());
+        for e in &p.entries {
+            let key = (node_map[e.node as usize], remap_file(e.file), e.line);
+            let next = self.out.entries.len() as u32;
+            let id = *self.entries.entry(key).or_insert(next);
+            if id == next {
+                self.out.entries.push(Entry { node: key.0, file: key.1, line: key.2, metrics: Metrics::default() });
+            }
+            self.out.entries[id as usize].metrics.add(&e.metrics);
+            entry_map.push(id);
+        }
+        self.out.totals.add(&p.totals);
+        // The processes' peaks are added: what they would hold if all
+        // peaked at once, which keeps the site figures' sum equal to it.
+        // The location is that of the largest one.
+        if p.peak.entry != NONE && p.peak.bytes > self.largest_peak {
+            self.largest_peak = p.peak.bytes;
+            self.out.peak.entry = entry_map[p.peak.entry as usize];
+        }
+        self.out.peak.bytes += p.peak.bytes;
+        self.out.marks.extend(p.marks.iter().cloned());
+        let run = &mut self.out.run;
+        run.untracked_free_bytes += p.run.untracked_free_bytes;
+        run.untracked_free_before_peak += p.run.untracked_free_before_peak;
+        run.merged_pids.push(p.run.pid);
+        run.start_time = run.start_time.min(p.run.start_time);
+        run.end_time = run.end_time.max(p.run.end_time);
+    }
+}
+
+/// Merge profiles; the first one's run facts describe the result.
+pub fn merge(profiles: &[Profile]) -> Profile {
+    let mut m = Merger::default();
+    if let Some(first) = profiles.first() {
+        m.out.run = first.run.clone();
+        m.out.run.merged_pids.clear();
+        m.out.run.untracked_free_bytes = 0;
+        m.out.run.untracked_free_before_peak = 0;
+        m.out.run.site_tracking = profiles.iter().all(|p| p.run.site_tracking);
+        m.out.peak = Peak { bytes: 0, entry: NONE };
+    }
+    for p in profiles {
+        m.add(p);
+    }
+    m.out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::recursive_profile;
+
+    #[test]
+    fn merging_three_adds_every_metric() {
+        let a = recursive_profile();
+        let mut b = recursive_profile();
+        b.entries[2].metrics.alloc_bytes = 1000;
+        b.totals = Metrics::default();
+        for e in b.entries.clone() {
+            b.totals.add(&e.metrics);
+        }
+        let merged = merge(&[a.clone(), b.clone(), a.clone()]);
+        let mut expect = a.totals;
+        expect.add(&b.totals);
+        expect.add(&a.totals);
+        assert_eq!(merged.totals, expect);
+        let mut sum = Metrics::default();
+        merged.entries.iter().for_each(|e| sum.add(&e.metrics));
+        assert_eq!(sum, expect, "entries conserve the totals");
+        assert_eq!(merged.entries.len(), a.entries.len(), "the same stacks are matched");
+        assert_eq!(merged.validate(), Ok(()));
+    }
+}

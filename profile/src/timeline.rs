@@ -1,0 +1,140 @@
+//! The heap over time: samples of the live heap, bounded in number however
+//! long the run (when full, every other sample goes and the interval
+//! doubles), with the peak always among them.
+//!
+//! The recorder owns one and feeds it; the clock is injectable so that the
+//! decimation can be tested without waiting.
+
+use crate::{Sample, NONE};
+use std::time::Instant;
+
+/// At most this many samples are kept.
+pub const MAX_SAMPLES: usize = 2048;
+/// The clock is read on every this-many-th credit, not on each.
+const CHECK_EVERY: u32 = 8;
+/// The allocation hook asks for a sample every this many allocations.
+pub const ALLOCATIONS_PER_CHECK: u32 = 4096;
+/// The first interval between samples, in seconds.
+const FIRST_INTERVAL: f64 = 0.001;
+
+pub struct Timeline {
+    start: Instant,
+    samples: Vec<Sample>,
+    interval: f64,
+    next: f64,
+    countdown: u32,
+    peak: Option<Sample>,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline {
+            start: Instant::now(),
+            samples: Vec::new(),
+            interval: FIRST_INTERVAL,
+            next: 0.0,
+            countdown: 0,
+            peak: None,
+        }
+    }
+}
+
+impl Timeline {
+    pub fn new() -> Timeline {
+        Timeline::default()
+    }
+
+    /// Seconds since profiling started.
+    pub fn now(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+
+    /// Called whenever memory moved: take a sample if one is due.
+    pub fn tick(&mut self, live: i64, entry: u32) {
+        if self.countdown > 0 {
+            self.countdown -= 1;
+            return;
+        }
+        self.countdown = CHECK_EVERY;
+        self.sample(live, entry);
+    }
+
+    /// Take a sample if one is due.
+    pub fn sample(&mut self, live: i64, entry: u32) {
+        let time = self.now();
+        self.sample_at(time, live, entry);
+    }
+
+    /// Take a sample at `time` (seconds since the start) if one is due.
+    pub fn sample_at(&mut self, time: f64, live: i64, entry: u32) {
+        if time < self.next {
+            return;
+        }
+        self.samples.push(Sample { time, live_bytes: live, entry });
+        self.next = time + self.interval;
+        if self.samples.len() >= MAX_SAMPLES {
+            let kept: Vec<Sample> = self.samples.iter().step_by(2).copied().collect();
+            self.samples = kept;
+            self.interval *= 2.0;
+        }
+    }
+
+    /// The heap reached a new high: remember when.
+    pub fn peak(&mut self, live: i64, entry: u32) {
+        self.peak_at(self.now(), live, entry);
+    }
+
+    /// The heap reached a new high at `time`.
+    pub fn peak_at(&mut self, time: f64, live: i64, entry: u32) {
+        self.peak = Some(Sample { time, live_bytes: live, entry });
+    }
+
+    /// The samples, with the peak and the end among them, in time order.
+    pub fn finish(&self, live_at_end: i64) -> Vec<Sample> {
+        self.finish_at(self.now(), live_at_end)
+    }
+
+    /// The same, with the end at `time`.
+    pub fn finish_at(&self, time: f64, live_at_end: i64) -> Vec<Sample> {
+        let mut out = self.samples.clone();
+        if let Some(p) = self.peak {
+            out.push(p);
+        }
+        out.push(Sample { time, live_bytes: live_at_end, entry: NONE });
+        out.sort_by(|a, b| a.time.total_cmp(&b.time));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_spaced_by_the_interval() {
+        let mut t = Timeline::new();
+        for i in 0..10 {
+            // Every 0.4 ms: only every third or so is due at 1 ms spacing.
+            t.sample_at(f64::from(i) * 0.0004, i64::from(i), 0);
+        }
+        let kept: Vec<i64> = t.finish_at(1.0, -1).iter().map(|s| s.live_bytes).collect();
+        assert_eq!(kept, vec![0, 3, 6, 9, -1]);
+    }
+
+    #[test]
+    fn a_long_run_keeps_a_bounded_number_of_samples_and_the_peak() {
+        let mut t = Timeline::new();
+        let mut time = 0.0;
+        for i in 0..1_000_000 {
+            time += 0.001;
+            t.sample_at(time, i, 0);
+        }
+        t.peak_at(123.4567, 99, 7);
+        let out = t.finish_at(time + 1.0, 5);
+        assert!(out.len() <= MAX_SAMPLES + 2, "{} samples", out.len());
+        assert!(out.len() >= MAX_SAMPLES / 2, "{} samples", out.len());
+        assert!(out.iter().any(|s| s.time == 123.4567 && s.live_bytes == 99 && s.entry == 7));
+        assert!(out.windows(2).all(|w| w[0].time <= w[1].time));
+        assert_eq!(out.last().map(|s| (s.live_bytes, s.entry)), Some((5, NONE)));
+    }
+}

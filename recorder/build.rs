@@ -1,0 +1,87 @@
+//! Builds the C glue and generates Rust bindings to Perl's headers, both
+//! against the perl that will load the library: `$PERL`, else `perl` in
+//! PATH.  Struct layouts differ between threaded and unthreaded builds and
+//! between versions, so nothing here is kept by hand.  libperl is never
+//! linked: its symbols come from the process that loads us.
+
+use std::env;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// What the target perl says about itself.
+struct PerlConfig {
+    ccopts: Vec<String>,
+    multiplicity: bool,
+}
+
+fn perl_config(perl: &str) -> PerlConfig {
+    // ExtUtils::Embed::ccopts is $Config{ccflags} plus the CORE directory.
+    let script = r#"use Config;
+        print join("\n", "$Config{ccflags} -I$Config{archlibexp}/CORE",
+                   ($Config{usemultiplicity} // '') eq 'define' ? 1 : 0), "\n";"#;
+    let out = Command::new(perl)
+        .args(["-e", script])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run perl ({perl}): {e}; set PERL to the perl to build for"));
+    if !out.status.success() {
+        panic!("{perl} could not report its configuration:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8(out.stdout).expect("perl's configuration is not UTF-8");
+    let mut lines = text.lines();
+    let mut next = |what: &str| lines.next().unwrap_or_else(|| panic!("perl did not report {what}")).to_string();
+    let ccopts = next("ccopts").split_whitespace().map(String::from).collect();
+    let multiplicity = next("usemultiplicity") == "1";
+    PerlConfig { ccopts, multiplicity }
+}
+
+fn main() {
+    let perl = env::var("PERL").unwrap_or_else(|_| "perl".to_string());
+    println!("cargo:rerun-if-env-changed=PERL");
+    println!("cargo:rerun-if-changed=build.rs");
+    let cfg = perl_config(&perl);
+    // The C glue sits at the top of the repository, beside lib/ and t/.
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let glue_dir = manifest.join("../perl-glue");
+    let glue_path = |file: &str| glue_dir.join(file).to_string_lossy().into_owned();
+
+    println!("cargo:rerun-if-changed={}", glue_dir.display());
+    // alloc/ holds the allocation hooks, which include no perl header.
+    let glue = ["runloop.c", "alloc/alloc_hooks.c", "alloc/sites.c", "accessors.c", "xs.c"];
+    let mut build = cc::Build::new();
+    build
+        .include(&glue_dir)
+        .opt_level(2)
+        .warnings(true)
+        .extra_warnings(false)
+        .flag("-Werror=implicit-function-declaration");
+    for flag in &cfg.ccopts {
+        build.flag(flag);
+    }
+    for file in glue {
+        build.file(glue_path(file));
+    }
+    build.compile("memprof_glue");
+
+    let bindings = bindgen::Builder::default()
+        .header(glue_path("bindings.h"))
+        .clang_args(&cfg.ccopts)
+        .clang_arg(format!("-I{}", glue_dir.display()))
+        .allowlist_function("memprof_.*")
+        .allowlist_type("memprof_.*|stackinfo|context|cop")
+        .allowlist_var("CXt_.*|CXp_.*|CXTYPEMASK|MEMPROF_.*")
+        .allowlist_type("opcode|perl_phase")
+        .layout_tests(false)
+        .derive_debug(false)
+        .derive_default(true)
+        .generate_comments(false)
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+        .generate()
+        .expect("bindgen could not generate bindings to perl's headers");
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    bindings.write_to_file(out.join("perl_bindings.rs")).expect("writing perl_bindings.rs");
+
+    println!("cargo::rustc-check-cfg=cfg(perl_multiplicity)");
+    if cfg.multiplicity {
+        println!("cargo:rustc-cfg=perl_multiplicity");
+    }
+}

@@ -1,0 +1,561 @@
+//! The recorder: per-interpreter state of the profiler inside the perl
+//! process, and the entry points the C glue calls.
+//!
+//! The C runloop calls in only at statement boundaries, and only when
+//! something changed: memory moved ([`memprof_rs_flush`]), the innermost
+//! frame changed ([`memprof_rs_sync`], in `stack.rs`), or a COP's file is
+//! not in the cache ([`memprof_rs_file_id`]).  None of this calls back into
+//! perl or allocates through perl's allocator.
+
+mod measure;
+mod sites;
+mod stack;
+mod trace;
+mod write;
+
+use crate::hooks;
+use crate::perl::{self, memprof_tls, Interp};
+use memprof_profile::builder::Tables;
+use memprof_profile::options::{self, Options};
+use memprof_profile::timeline::{self, Timeline};
+use memprof_profile::{FrameKind, Mark, Metrics, Peak, NONE};
+use sites::Sites;
+use stack::Stack;
+use std::ffi::{c_char, c_int, c_void};
+use std::path::PathBuf;
+use trace::Trace;
+
+/// Where the recorder is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Loaded, waiting for the moment `start=` names.
+    Pending,
+    /// Crediting memory to statements.
+    Running,
+    /// Stopped by `DB::disable_profile`: memory goes to `(disabled)`.
+    Disabled,
+    /// The profile has been written.
+    Finished,
+}
+
+/// Roots that are not statements: see DESIGN §4, conservation.
+/// Each is a root node and a file of the same name, at line 0.
+#[derive(Clone, Copy)]
+struct PseudoLocation {
+    node: u32,
+    file: u32,
+}
+
+struct Pseudo {
+    startup: PseudoLocation,
+    exit: PseudoLocation,
+    disabled: PseudoLocation,
+    /// What a trace callback allocates.
+    callback: PseudoLocation,
+    /// Blocks a measure() outside a profile allocates.
+    measure: PseudoLocation,
+}
+
+pub struct Recorder {
+    interp: Interp,
+    opts: Options,
+    state: State,
+    tables: Tables,
+    stack: Stack,
+    main_node: u32,
+    script_file: u32,
+    pseudo: Pseudo,
+    /// Byte counters when the last delta was credited (the counts live in TLS).
+    snap_alloc_bytes: u64,
+    snap_free_bytes: u64,
+    /// `live` when profiling started: the heap's growth is measured from it.
+    start_live: i64,
+    /// The highest `peak` already attributed.
+    snap_peak: i64,
+    peak: Peak,
+    main_done: bool,
+    main_leave_patched: bool,
+    /// The process that loaded us, and the one now running (after a fork).
+    first_pid: u32,
+    pid: u32,
+    start_time: f64,
+    output: PathBuf,
+    /// The working directory at startup: relative file names resolve against it.
+    cwd: PathBuf,
+    marks: Vec<Mark>,
+    timeline: Timeline,
+    /// Site tracking (retained and peak figures), unless `sites=0`.
+    sites: Option<Sites>,
+    /// measure() calls in progress.
+    measuring: u32,
+    trace: Option<Trace>,
+    /// Whether the runloop and perl's hooks are installed (profiling, not
+    /// just measure()).
+    perl_hooks: bool,
+    /// `sigexit`'s signals, for Devel/MemProf.pm to install handlers for.
+    sigexit_names: std::ffi::CString,
+    /// Where the runloop logs sv-count-only changes while running.
+    sv_log: Vec<perl::memprof_sv_record>,
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn warn(message: &str) {
+    eprintln!("Devel::MemProf: {message}");
+}
+
+/// Make the next boundary resolve everything afresh.
+fn forget_identity(t: &mut memprof_tls) {
+    t.id = perl::memprof_identity::default();
+    t.prev = perl::memprof_identity::default();
+    t.last_cop = std::ptr::null();
+}
+
+/// This thread's TLS block.
+fn tls() -> &'static mut memprof_tls {
+    // SAFETY: memprof_tls_get returns this thread's block, which lives as
+    // long as the thread; only this thread touches its recorder fields.
+    unsafe { &mut *perl::memprof_tls_get() }
+}
+
+/// The recorder of this thread's interpreter, if profiling.
+fn recorder(t: &memprof_tls) -> Option<&'static mut Recorder> {
+    // SAFETY: `recorder` is NULL or the Box leaked in `boot` for this thread.
+    unsafe { t.recorder.cast::<Recorder>().as_mut() }
+}
+
+/// Run `f` with the allocation hooks not counting: for the profiler's own
+/// calls into libc (file writing, getcwd) that allocate through patched GOTs.
+fn unaccounted<R>(f: impl FnOnce() -> R) -> R {
+    let t = tls();
+    t.guard += 1;
+    let r = f();
+    t.guard -= 1;
+    r
+}
+
+impl Recorder {
+    fn new(interp: Interp, opts: Options) -> Box<Recorder> {
+        let mut tables = Tables::default();
+        // SAFETY: PL_origfilename is a C string owned by the interpreter.
+        let script = unsafe { perl::c_string(perl::memprof_origfilename(interp)) }.unwrap_or_else(|| "-".into());
+        let script_file = tables.file(script.as_bytes());
+        let main_node = tables.root(FrameKind::Main, "main", script_file);
+        let pseudo_root = |tables: &mut Tables, name: &str| {
+            let file = tables.file(name.as_bytes());
+            PseudoLocation { node: tables.root(FrameKind::Pseudo, name, file), file }
+        };
+        let pseudo = Pseudo {
+            startup: pseudo_root(&mut tables, "(startup)"),
+            exit: pseudo_root(&mut tables, "(exit)"),
+            disabled: pseudo_root(&mut tables, "(disabled)"),
+            callback: pseudo_root(&mut tables, "(callback)"),
+            measure: pseudo_root(&mut tables, "(measure)"),
+        };
+        let sites = opts.sites.then(Sites::new);
+        let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
+        let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
+        let cwd = unaccounted(|| std::env::current_dir().unwrap_or_default());
+        let output = cwd.join(&opts.file);
+        Box::new(Recorder {
+            interp,
+            opts,
+            state: State::Pending,
+            tables,
+            stack: Stack::default(),
+            main_node,
+            script_file,
+            pseudo,
+            snap_alloc_bytes: 0,
+            snap_free_bytes: 0,
+            start_live: 0,
+            snap_peak: 0,
+            peak: Peak { bytes: 0, entry: NONE },
+            main_done: false,
+            main_leave_patched: false,
+            // SAFETY: getpid has no preconditions.
+            first_pid: unsafe { libc::getpid() } as u32,
+            // SAFETY: as above.
+            pid: unsafe { libc::getpid() } as u32,
+            start_time: now(),
+            output,
+            cwd,
+            marks: Vec::new(),
+            timeline: Timeline::new(),
+            sites,
+            measuring: 0,
+            sigexit_names,
+            trace,
+            perl_hooks: false,
+            sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
+        })
+    }
+
+    /// Forget what the counters did up to now: crediting starts here.
+    fn reset_counters(&mut self, t: &mut memprof_tls) {
+        t.snap_alloc_count = t.alloc_count;
+        t.snap_free_count = t.free_count;
+        // SAFETY: the interpreter is live.
+        t.snap_sv_count = unsafe { perl::memprof_sv_count(self.interp) };
+        self.snap_alloc_bytes = t.alloc_bytes;
+        self.snap_free_bytes = t.free_bytes;
+        t.peak = t.live;
+        self.start_live = t.live;
+        self.snap_peak = t.live;
+        self.peak = Peak { bytes: 0, entry: NONE };
+        self.timeline = Timeline::new();
+        if let Some(s) = self.sites.as_mut() {
+            s.reset(t.live);
+        }
+    }
+
+    fn start(&mut self, t: &mut memprof_tls) {
+        self.reset_counters(t);
+        self.start_time = now();
+        self.set_state(t, State::Running);
+        self.attach_sites(t);
+        t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
+    }
+
+    /// Credit what moved since the last credit, and trace it.  A trace
+    /// callback is returned to be called once no reference to the
+    /// recorder or the TLS block is held: it runs perl code.
+    fn flush(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<trace::Callback> {
+        let (node, file, line, net) = self.credit(t, sv_count)?;
+        self.trace(node, file, line, net)
+    }
+
+    /// Change state; the runloop may log sv-only changes only while running.
+    fn set_state(&mut self, t: &mut memprof_tls, state: State) {
+        self.drain_sv_log(t);
+        self.state = state;
+        if state == State::Running {
+            t.sv_log = self.sv_log.as_mut_ptr();
+        } else {
+            t.sv_log = std::ptr::null_mut();
+        }
+    }
+
+    /// Add up what the runloop logged (see memprof_sv_record).
+    fn drain_sv_log(&mut self, t: &mut memprof_tls) {
+        let n = (t.sv_log_len as usize).min(self.sv_log.len());
+        t.sv_log_len = 0;
+        if t.sv_log.is_null() {
+            return;
+        }
+        for i in 0..n {
+            let r = self.sv_log[i];
+            let entry = self.tables.entry(r.node, r.file, r.line);
+            self.tables.entries[entry as usize].metrics.sv_delta += i64::from(r.delta);
+        }
+    }
+
+    /// Credit what moved since the last credit to the current location;
+    /// returns the location and its net growth.
+    fn credit(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
+        self.drain_sv_log(t);
+        let delta = Metrics {
+            alloc_bytes: t.alloc_bytes - self.snap_alloc_bytes,
+            alloc_count: t.alloc_count - t.snap_alloc_count,
+            free_bytes: t.free_bytes - self.snap_free_bytes,
+            free_count: t.free_count - t.snap_free_count,
+            sv_delta: sv_count - t.snap_sv_count,
+            ..Metrics::default()
+        };
+        self.snap_alloc_bytes = t.alloc_bytes;
+        self.snap_free_bytes = t.free_bytes;
+        t.snap_alloc_count = t.alloc_count;
+        t.snap_free_count = t.free_count;
+        t.snap_sv_count = sv_count;
+        let (node, file, line) = match self.state {
+            State::Running => (t.cur_node, t.cur_file, t.cur_line),
+            State::Disabled => (self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
+            State::Pending | State::Finished => return None,
+        };
+        let entry = self.tables.entry(node, file, line);
+        self.tables.entries[entry as usize].metrics.add(&delta);
+        if t.peak > self.snap_peak {
+            self.snap_peak = t.peak;
+            self.peak = Peak { bytes: t.peak - self.start_live, entry };
+            self.timeline.peak(self.peak.bytes, entry);
+        }
+        self.timeline.tick(t.live - self.start_live, entry);
+        Some((node, file, line, delta.net_bytes()))
+    }
+
+    /// Make a pseudo-location the current one.
+    fn enter_pseudo(t: &mut memprof_tls, at: PseudoLocation) {
+        t.cur_node = at.node;
+        t.cur_file = at.file;
+        t.cur_line = 0;
+        t.cur_site = perl::MEMPROF_UNRESOLVED;
+    }
+
+    /// Credit the last movement and write the profile.  At the end of the
+    /// run what moved since the last statement belongs to `(exit)`; from
+    /// `DB::finish_profile` it belongs to the statement that called it.
+    fn finish(&mut self, t: &mut memprof_tls, at_exit: bool) {
+        if matches!(self.state, State::Running | State::Disabled) {
+            if at_exit && self.state == State::Running {
+                Self::enter_pseudo(t, self.pseudo.exit);
+            }
+            // SAFETY: the interpreter is live.
+            let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
+            self.credit(t, sv_count);
+            self.set_state(t, State::Finished);
+            t.sample_countdown = 0;
+            if self.measuring == 0 {
+                Self::detach_sites(t);
+            }
+            unaccounted(|| self.write());
+        }
+    }
+
+    /// Install the runloop and perl's hooks: we are profiling, not only measuring.
+    fn install_perl_hooks(&mut self) {
+        if self.perl_hooks {
+            return;
+        }
+        self.perl_hooks = true;
+        // SAFETY: the interpreter is live; this installs PL_runops and hooks.
+        unsafe {
+            perl::memprof_install_perl_hooks(self.interp);
+            perl::memprof_register_exit(self.interp);
+            libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        }
+        let t = tls();
+        // The next boundary re-resolves everything.
+        forget_identity(t);
+    }
+
+    fn mark(&mut self, t: &memprof_tls, label: String) {
+        if self.state == State::Running {
+            self.marks.push(Mark { time: self.timeline.now(), live_bytes: t.live - self.start_live, label });
+        }
+    }
+}
+
+/// The perl side of `boot_Devel__MemProf`: parse the options, install the
+/// hooks and the runloop.  Returns 0 when profiling.
+pub extern "C" fn boot(interp: *mut c_void) -> c_int {
+    let t = tls();
+    if !t.recorder.is_null() {
+        return 0;
+    }
+    let (opts, warnings) = unaccounted(|| options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
+    for w in &warnings {
+        warn(w);
+    }
+    if let Err(e) = hooks::install() {
+        warn(&format!("{e}; not profiling"));
+        return 1;
+    }
+    let mut rec = Recorder::new(interp, opts);
+    if t.file_cache.is_null() {
+        let cache =
+            vec![perl::memprof_file_slot { cop: std::ptr::null(), file: 0 }; perl::MEMPROF_FILE_CACHE_SIZE as usize];
+        t.file_cache = Box::leak(cache.into_boxed_slice()).as_mut_ptr();
+    }
+    rec.reset_counters(t);
+    t.interp = interp;
+    t.recorder = Box::into_raw(rec).cast();
+    0
+}
+
+/// `perl -d:MemProf`: profile, not only measure.
+#[no_mangle]
+pub extern "C" fn memprof_rs_start_profiling(_interp: Interp) {
+    if let Some(r) = recorder(tls()) {
+        r.install_perl_hooks();
+    }
+}
+
+/// A forked child profiles into a file of its own, from the fork on.
+extern "C" fn after_fork_in_child() {
+    let t = tls();
+    let Some(r) = recorder(t) else { return };
+    t.fresh_child = 1;
+    // Logged changes before the fork are the parent's.
+    t.sv_log_len = 0;
+    r.tables.clear_entries();
+    r.marks.clear();
+    // SAFETY: getpid has no preconditions.
+    r.pid = unsafe { libc::getpid() } as u32;
+    r.start_time = now();
+    r.reset_counters(t);
+    if matches!(r.state, State::Running | State::Disabled) {
+        r.attach_sites(t);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_count: i64) {
+    let callback = {
+        // SAFETY: the glue passes this thread's TLS block.
+        let t = unsafe { &mut *t };
+        match recorder(t) {
+            Some(r) => r.flush(t, sv_count),
+            None => None,
+        }
+    };
+    if let Some(cb) = callback {
+        trace::run_callback(t, cb);
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
+    // SAFETY: the hook passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
+    if let Some(r) = recorder(t) {
+        if r.state == State::Running {
+            let entry = if t.cur_site < perl::MEMPROF_NO_SITE { t.cur_site } else { NONE };
+            r.timeline.sample(t.live - r.start_live, entry);
+        }
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> c_int {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    match recorder(t) {
+        Some(r) => c_int::from(r.sync(t, cop)),
+        None => 0,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> u32 {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    match recorder(t) {
+        Some(r) => r.file_of_cop(cop),
+        None => NONE,
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_eval_compile(_interp: Interp, t: *mut memprof_tls) {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    if let Some(r) = recorder(t) {
+        r.eval_compiling();
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_main_done(_interp: Interp, t: *mut memprof_tls) {
+    // SAFETY: the glue passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    if let Some(r) = recorder(t) {
+        r.main_done = true;
+        Recorder::enter_pseudo(t, r.pseudo.exit);
+    }
+}
+
+/// Run `f` on this thread's recorder, if any.  The borrows end with `f`:
+/// callers take statement boundaries (which run the recorder, and maybe
+/// perl) only outside it.
+fn with_recorder<R>(f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Option<R> {
+    let t = tls();
+    let r = recorder(t)?;
+    Some(f(r, t))
+}
+
+/// The same, only if `interp` is the one this thread's recorder profiles:
+/// threads.xs destroys a joined thread's interpreter (running its exit
+/// list) on the joining OS thread.
+fn with_recorder_of<R>(interp: Interp, f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Option<R> {
+    with_recorder(|r, t| (r.interp == interp).then(|| f(r, t))).flatten()
+}
+
+/// Credit what moved so far to the statement running, as at a boundary.
+fn take_boundary(interp: Interp) {
+    // SAFETY: the interpreter is live and between two ops (we are in an XSUB).
+    unsafe { perl::memprof_force_boundary(interp) };
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: usize) {
+    let Some(state) = with_recorder(|r, _| {
+        r.install_perl_hooks();
+        // SAFETY: the XSUB passes a buffer of `len` bytes, or NULL.
+        if let Some(f) = unsafe { perl::pv_string(file, len) } {
+            r.opts.file = f;
+            r.output = r.cwd.join(&r.opts.file);
+        }
+        r.state
+    }) else {
+        return;
+    };
+    match state {
+        State::Running => {}
+        State::Disabled => {
+            take_boundary(interp);
+            with_recorder(|r, t| r.set_state(t, State::Running));
+        }
+        State::Pending | State::Finished => {
+            with_recorder(|r, t| {
+                if r.state == State::Finished {
+                    r.tables.clear_entries();
+                    r.marks.clear();
+                }
+                r.start(t);
+                forget_identity(t);
+            });
+            take_boundary(interp);
+        }
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_disable(interp: Interp) {
+    if with_recorder(|r, _| r.state) == Some(State::Running) {
+        take_boundary(interp);
+        with_recorder(|r, t| r.set_state(t, State::Disabled));
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_finish(interp: Interp) {
+    if with_recorder(|r, _| matches!(r.state, State::Running | State::Disabled)) == Some(true) {
+        take_boundary(interp);
+        with_recorder(|r, t| r.finish(t, false));
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_end_of_run(interp: Interp) {
+    with_recorder_of(interp, |r, t| r.finish(t, true));
+}
+
+/// exec or _exit is about to end this process image without END blocks.
+#[no_mangle]
+pub extern "C" fn memprof_rs_process_ending(_replacing: c_int) {
+    with_recorder(|r, t| {
+        // The child of system() or qx// execs before running a statement:
+        // its profile would be empty.
+        if t.fresh_child == 0 {
+            r.finish(t, false);
+        }
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_sigexit_signals(_interp: Interp) -> *const c_char {
+    with_recorder(|r, _| r.sigexit_names.as_ptr()).unwrap_or(c"".as_ptr())
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_mark(_interp: Interp, label: *const c_char, len: usize) {
+    let t = tls();
+    if let Some(r) = recorder(t) {
+        // SAFETY: the XSUB passes a buffer of `len` bytes.
+        let label = unsafe { perl::pv_string(label, len) }.unwrap_or_default();
+        r.mark(t, label);
+    }
+}

@@ -1,0 +1,150 @@
+//! Allocation-site tracking, the recorder's half: which entry allocations
+//! are credited to, the per-site statistics the hooks update (see
+//! perl-glue/sites.h), and turning them into retained and peak figures,
+//! with perl's arena blocks told apart, when the profile is written.
+
+use super::{Recorder, State};
+use crate::perl::{self, memprof_site_stats, memprof_sites, memprof_tls};
+use memprof_profile::Metrics;
+use std::ffi::c_void;
+
+/// The recorder's site tracking state.
+pub struct Sites {
+    /// Shared with the hooks through `memprof_tls.sites` while tracking.
+    pub table: Box<memprof_sites>,
+    /// One per entry; `table.stats` points into it.
+    pub stats: Vec<memprof_site_stats>,
+}
+
+impl Sites {
+    pub fn new() -> Sites {
+        // SAFETY: memprof_sites is plain data; all zeroes is an empty table.
+        let table = Box::new(unsafe { std::mem::zeroed::<memprof_sites>() });
+        Sites { table, stats: Vec::new() }
+    }
+
+    /// Make sure entry `index` has statistics, keeping the hooks' pointer current.
+    pub fn ensure(&mut self, index: u32) {
+        let want = index as usize + 1;
+        if self.stats.len() < want {
+            self.stats.resize(want.max(self.stats.len() * 2), memprof_site_stats::default());
+        }
+        self.table.stats = self.stats.as_mut_ptr();
+    }
+
+    /// Start afresh from the thread's current `live` (a start, or a fork).
+    pub fn reset(&mut self, live: i64) {
+        // SAFETY: the table is ours; clearing unmaps its slots.
+        unsafe { perl::memprof_sites_clear(&mut *self.table) };
+        self.stats.iter_mut().for_each(|s| *s = memprof_site_stats::default());
+        let t = &mut *self.table;
+        t.births = 0;
+        t.peak_live = live;
+        t.peak_seq = 0;
+        t.peak_births = 0;
+        t.untracked_free_bytes = 0;
+        t.untracked_free_at_peak = 0;
+        t.stats = self.stats.as_mut_ptr();
+    }
+
+    /// Retained and peak bytes of a site, from the lazily kept snapshots.
+    fn figures(&self, index: usize) -> (u64, u64) {
+        let Some(st) = self.stats.get(index) else {
+            return (0, 0);
+        };
+        let at_peak = if st.snapshot_seq == self.table.peak_seq { st.peak_snapshot } else { st.live };
+        (st.live.max(0) as u64, at_peak.max(0) as u64)
+    }
+}
+
+struct ArenaWalk<'a> {
+    table: &'a memprof_sites,
+    metrics: &'a mut [Metrics],
+}
+
+extern "C" fn count_arena(ctx: *mut c_void, block: *const c_void) {
+    // SAFETY: ctx is the ArenaWalk passed by arena_bytes below.
+    let walk = unsafe { &mut *ctx.cast::<ArenaWalk>() };
+    let mut birth = 0u32;
+    // SAFETY: the table is live; block is a live arena allocation.
+    let site = unsafe { perl::memprof_sites_lookup(walk.table, block, &mut birth) };
+    let Some(m) = walk.metrics.get_mut(site as usize) else {
+        return;
+    };
+    // SAFETY: as above.
+    let size = unsafe { perl::memprof_block_size(block) } as u64;
+    m.retained_arena_bytes += size;
+    // Arenas are never freed: one born before the last peak was live at it.
+    let t = walk.table;
+    let age = (t.births as u32).wrapping_sub(birth) as u64;
+    if t.peak_seq > 0 && age > t.births - t.peak_births {
+        m.peak_arena_bytes += size;
+    }
+}
+
+impl Recorder {
+    /// Attach the table to the hooks (profiling runs, or measure() needs it).
+    pub(super) fn attach_sites(&mut self, t: &mut memprof_tls) {
+        if let Some(s) = self.sites.as_mut() {
+            s.table.stats = s.stats.as_mut_ptr();
+            t.sites = &mut *s.table;
+            t.cur_site = perl::MEMPROF_UNRESOLVED;
+        }
+    }
+
+    pub(super) fn detach_sites(t: &mut memprof_tls) {
+        t.sites = std::ptr::null_mut();
+        t.cur_site = perl::MEMPROF_UNRESOLVED;
+    }
+
+    /// The entry allocations are credited to now.
+    fn current_site(&mut self, t: &memprof_tls) -> u32 {
+        let entry = match self.state {
+            State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
+            State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
+            State::Pending | State::Finished if self.measuring > 0 => {
+                self.tables.entry(self.pseudo.measure.node, self.pseudo.measure.file, 0)
+            }
+            _ => return perl::MEMPROF_NO_SITE,
+        };
+        if let Some(s) = self.sites.as_mut() {
+            s.ensure(entry);
+        }
+        entry
+    }
+
+    /// Fill in every entry's retained and peak figures, arenas apart.
+    pub(super) fn site_figures(&mut self) -> Option<(u64, u64)> {
+        let s = self.sites.as_ref()?;
+        if s.table.failed != 0 {
+            super::warn("site tracking ran out of memory and stopped; this profile has no retained or peak figures");
+            return None;
+        }
+        let mut metrics = vec![Metrics::default(); self.tables.entries.len()];
+        for (i, m) in metrics.iter_mut().enumerate() {
+            let (retained, peak) = s.figures(i);
+            m.retained_bytes = retained;
+            m.peak_bytes = peak;
+        }
+        let mut walk = ArenaWalk { table: &s.table, metrics: &mut metrics };
+        // SAFETY: the interpreter is live; the callback only reads the table.
+        unsafe { perl::memprof_for_each_arena(self.interp, Some(count_arena), (&mut walk as *mut ArenaWalk).cast()) };
+        for (e, m) in self.tables.entries.iter_mut().zip(metrics) {
+            e.metrics.retained_bytes = m.retained_bytes;
+            e.metrics.peak_bytes = m.peak_bytes;
+            e.metrics.retained_arena_bytes = m.retained_arena_bytes;
+            e.metrics.peak_arena_bytes = m.peak_arena_bytes;
+        }
+        Some((s.table.untracked_free_bytes, s.table.untracked_free_at_peak))
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_current_site(t: *mut memprof_tls) -> u32 {
+    // SAFETY: the hook passes this thread's TLS block.
+    let t = unsafe { &mut *t };
+    match super::recorder(t) {
+        Some(r) => r.current_site(t),
+        None => perl::MEMPROF_NO_SITE,
+    }
+}

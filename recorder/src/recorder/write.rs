@@ -1,0 +1,113 @@
+//! Turning the recorder's tables into a [`Profile`] and writing it.
+
+use super::{now, warn, Recorder};
+use crate::perl;
+use memprof_profile::command;
+use memprof_profile::{format, Profile, RunInfo, NONE};
+use std::path::PathBuf;
+
+impl Recorder {
+    /// Where this process's profile goes: a forked child (or `addpid=1`)
+    /// adds its pid, so that no process overwrites another's profile.
+    fn output_path(&self) -> PathBuf {
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() } as u32;
+        if self.opts.addpid || pid != self.first_pid {
+            let mut s = self.output.clone().into_os_string();
+            s.push(format!(".{pid}"));
+            PathBuf::from(s)
+        } else {
+            self.output.clone()
+        }
+    }
+
+    pub(super) fn write(&mut self) {
+        let profile = self.build_profile();
+        let path = self.output_path();
+        if let Err(e) = format::write(&path, &profile) {
+            warn(&format!("cannot write the profile: {e}"));
+        }
+    }
+
+    fn command_line(&self) -> Vec<String> {
+        // SAFETY: PL_origargv holds PL_origargc C strings.
+        unsafe {
+            let argc = perl::memprof_origargc(self.interp).max(0) as usize;
+            let argv = perl::memprof_origargv(self.interp);
+            if argv.is_null() {
+                return Vec::new();
+            }
+            (0..argc).filter_map(|i| perl::c_string(*argv.add(i))).collect()
+        }
+    }
+
+    fn build_profile(&mut self) -> Profile {
+        let command = self.command_line();
+        let untracked = self.site_figures();
+        if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
+            self.tables.set_source(i as u32, command::one_liner_source(&command));
+        }
+        let mut p = self.tables.compact();
+        p.peak = self.peak;
+        p.marks = self.marks.clone();
+        p.timeline = self.timeline.finish(p.totals.net_bytes());
+        self.save_line_texts(&mut p);
+        // SAFETY: the accessors return static or interpreter-owned strings.
+        let (perl_version, script) = unsafe {
+            (
+                perl::c_string(perl::memprof_perl_version()).unwrap_or_default(),
+                perl::c_string(perl::memprof_origfilename(self.interp)).unwrap_or_default(),
+            )
+        };
+        p.run = RunInfo {
+            writer: format!("Devel::MemProf {}", env!("CARGO_PKG_VERSION")),
+            perl_version,
+            command,
+            script,
+            cwd: self.cwd.to_string_lossy().into_owned(),
+            pid: self.pid,
+            // SAFETY: getppid has no preconditions.
+            ppid: unsafe { libc::getppid() } as u32,
+            start_time: self.start_time,
+            end_time: now(),
+            options: self.opts.pairs(),
+            site_tracking: untracked.is_some(),
+            untracked_free_bytes: untracked.map_or(0, |u| u.0),
+            untracked_free_before_peak: untracked.map_or(0, |u| u.1),
+            merged_pids: Vec::new(),
+        };
+        p
+    }
+
+    /// Save the text of every line the profile mentions, read from the
+    /// eval's or one-liner's saved source or from the file on disk.
+    fn save_line_texts(&self, p: &mut Profile) {
+        let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); p.files.len()];
+        let mut want = |file: u32, line: u32| {
+            if file != NONE && line > 0 {
+                wanted[file as usize].push(line);
+            }
+        };
+        p.entries.iter().for_each(|e| want(e.file, e.line));
+        p.nodes.iter().for_each(|n| want(n.call_file, n.call_line));
+        p.frames.iter().for_each(|f| want(f.file, f.line));
+        for (file, mut lines) in p.files.iter_mut().zip(wanted) {
+            if lines.is_empty() {
+                continue;
+            }
+            lines.sort_unstable();
+            lines.dedup();
+            let text = match &file.source {
+                Some(source) => source.clone(),
+                None if file.name.starts_with('(') => continue,
+                None => match std::fs::read(self.cwd.join(&file.name)) {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Err(_) => continue,
+                },
+            };
+            let all: Vec<&str> = text.lines().collect();
+            file.lines =
+                lines.into_iter().filter_map(|n| all.get(n as usize - 1).map(|t| (n, t.to_string()))).collect();
+        }
+    }
+}
