@@ -50,13 +50,15 @@ fn is_new(table: &perl::memprof_sites, since: u64, block: *const c_void) -> bool
 pub extern "C" fn memprof_rs_measure_begin(_interp: Interp, m: *mut memprof_measurement) {
     // SAFETY: the XSUB passes its own measurement struct.
     let m = unsafe { &mut *m };
-    let t = tls();
+    // SAFETY: an XSUB holds no reference to the block or the recorder.
+    let t = unsafe { tls() };
     m.start_alloc_bytes = t.alloc_bytes;
     m.start_alloc_count = t.alloc_count;
     m.start_free_bytes = t.free_bytes;
     m.start_free_count = t.free_count;
     m.tracking_was_off = 0;
-    let Some(r) = recorder(t) else { return };
+    // SAFETY: the only reference to the recorder in this call.
+    let Some(r) = (unsafe { recorder(t) }) else { return };
     if r.sites.is_none() {
         r.sites = Some(super::sites::Sites::new());
     }
@@ -73,12 +75,14 @@ pub extern "C" fn memprof_rs_measure_begin(_interp: Interp, m: *mut memprof_meas
 pub extern "C" fn memprof_rs_measure_end(interp: Interp, m: *mut memprof_measurement) {
     // SAFETY: the XSUB passes the struct it gave measure_begin.
     let m = unsafe { &mut *m };
-    let t = tls();
+    // SAFETY: as in memprof_rs_measure_begin.
+    let t = unsafe { tls() };
     m.alloc_bytes = t.alloc_bytes - m.start_alloc_bytes;
     m.alloc_count = t.alloc_count - m.start_alloc_count;
     m.free_bytes = t.free_bytes - m.start_free_bytes;
     m.free_count = t.free_count - m.start_free_count;
-    let Some(r) = recorder(t) else { return };
+    // SAFETY: the only reference to the recorder in this call.
+    let Some(r) = (unsafe { recorder(t) }) else { return };
     r.measuring = r.measuring.saturating_sub(1);
     let Some(s) = r.sites.as_mut() else { return };
     let mut arenas: Vec<usize> = Vec::new();

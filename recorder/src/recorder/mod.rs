@@ -113,23 +113,37 @@ fn forget_identity(t: &mut memprof_tls) {
     t.last_cop = std::ptr::null();
 }
 
-/// This thread's TLS block.
-fn tls() -> &'static mut memprof_tls {
-    // SAFETY: memprof_tls_get returns this thread's block, which lives as
-    // long as the thread; only this thread touches its recorder fields.
+/// This thread's TLS block.  The allocation hooks (C) write it on every
+/// allocation perl makes and the runloop at every statement, so Rust takes
+/// a `&mut` to it only for the span of one entry point and passes that
+/// reference down; nothing keeps one.
+///
+/// # Safety
+/// No other reference to this thread's block may be live while the result
+/// is, and perl must not run (its allocations write the block) until the
+/// result's last use.
+unsafe fn tls<'a>() -> &'a mut memprof_tls {
+    // SAFETY: memprof_tls_get returns this thread's block (never NULL),
+    // which lives as long as the thread; the caller guarantees that this
+    // is the only reference.
     unsafe { &mut *perl::memprof_tls_get() }
 }
 
 /// The recorder of this thread's interpreter, if profiling.
-fn recorder(t: &memprof_tls) -> Option<&'static mut Recorder> {
-    // SAFETY: `recorder` is NULL or the Box leaked in `boot` for this thread.
+///
+/// # Safety
+/// No other reference to the recorder may be live while the result is.
+/// (`t.recorder` is NULL or the Box leaked in `boot`, which is never
+/// freed: the result cannot dangle.)
+unsafe fn recorder<'a>(t: &memprof_tls) -> Option<&'a mut Recorder> {
+    // SAFETY: as the contract says; the recorder is a heap block of its
+    // own, so this does not alias `t`.
     unsafe { t.recorder.cast::<Recorder>().as_mut() }
 }
 
 /// Run `f` with the allocation hooks not counting: for the profiler's own
 /// calls into libc (file writing, getcwd) that allocate through patched GOTs.
-fn unaccounted<R>(f: impl FnOnce() -> R) -> R {
-    let t = tls();
+fn unaccounted<R>(t: &mut memprof_tls, f: impl FnOnce() -> R) -> R {
     t.guard += 1;
     let r = f();
     t.guard -= 1;
@@ -137,7 +151,7 @@ fn unaccounted<R>(f: impl FnOnce() -> R) -> R {
 }
 
 impl Recorder {
-    fn new(interp: Interp, opts: Options) -> Box<Recorder> {
+    fn new(t: &mut memprof_tls, interp: Interp, opts: Options) -> Box<Recorder> {
         let mut tables = Tables::default();
         // SAFETY: PL_origfilename is a C string owned by the interpreter.
         let script = unsafe { perl::c_string(perl::memprof_origfilename(interp)) }.unwrap_or_else(|| "-".into());
@@ -157,7 +171,7 @@ impl Recorder {
         let sites = opts.sites.then(Sites::new);
         let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
         let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
-        let cwd = unaccounted(|| std::env::current_dir().unwrap_or_default());
+        let cwd = unaccounted(t, || std::env::current_dir().unwrap_or_default());
         let output = cwd.join(&opts.file);
         Box::new(Recorder {
             interp,
@@ -309,12 +323,12 @@ impl Recorder {
             if self.measuring == 0 {
                 Self::detach_sites(t);
             }
-            unaccounted(|| self.write());
+            unaccounted(t, || self.write());
         }
     }
 
     /// Install the runloop and perl's hooks: we are profiling, not only measuring.
-    fn install_perl_hooks(&mut self) {
+    fn install_perl_hooks(&mut self, t: &mut memprof_tls) {
         if self.perl_hooks {
             return;
         }
@@ -325,7 +339,6 @@ impl Recorder {
             perl::memprof_register_exit(self.interp);
             libc::pthread_atfork(None, None, Some(after_fork_in_child));
         }
-        let t = tls();
         // The next boundary re-resolves everything.
         forget_identity(t);
     }
@@ -340,11 +353,12 @@ impl Recorder {
 /// The perl side of `boot_Devel__MemProf`: parse the options, install the
 /// hooks and the runloop.  Returns 0 when profiling.
 pub extern "C" fn boot(interp: *mut c_void) -> c_int {
-    let t = tls();
+    // SAFETY: called once from the XS boot, holding no other reference.
+    let t = unsafe { tls() };
     if !t.recorder.is_null() {
         return 0;
     }
-    let (opts, warnings) = unaccounted(|| options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
+    let (opts, warnings) = unaccounted(t, || options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
     for w in &warnings {
         warn(w);
     }
@@ -352,7 +366,7 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
         warn(&format!("{e}; not profiling"));
         return 1;
     }
-    let mut rec = Recorder::new(interp, opts);
+    let mut rec = Recorder::new(t, interp, opts);
     if t.file_cache.is_null() {
         let cache =
             vec![perl::memprof_file_slot { cop: std::ptr::null(), file: 0 }; perl::MEMPROF_FILE_CACHE_SIZE as usize];
@@ -367,15 +381,16 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
 /// `perl -d:MemProf`: profile, not only measure.
 #[no_mangle]
 pub extern "C" fn memprof_rs_start_profiling(_interp: Interp) {
-    if let Some(r) = recorder(tls()) {
-        r.install_perl_hooks();
-    }
+    with_recorder(|r, t| r.install_perl_hooks(t));
 }
 
 /// A forked child profiles into a file of its own, from the fork on.
 extern "C" fn after_fork_in_child() {
-    let t = tls();
-    let Some(r) = recorder(t) else { return };
+    // SAFETY: the child's only thread runs this between fork and its next
+    // instruction of perl: nothing else holds a reference.
+    let t = unsafe { tls() };
+    // SAFETY: as above.
+    let Some(r) = (unsafe { recorder(t) }) else { return };
     t.fresh_child = 1;
     // Logged changes before the fork are the parent's.
     t.sv_log_len = 0;
@@ -395,7 +410,8 @@ pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_coun
     let callback = {
         // SAFETY: the glue passes this thread's TLS block.
         let t = unsafe { &mut *t };
-        match recorder(t) {
+        // SAFETY: the borrow of the recorder ends with this call.
+        match unsafe { recorder(t) } {
             Some(r) => r.flush(t, sv_count),
             None => None,
         }
@@ -410,7 +426,8 @@ pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
     // SAFETY: the hook passes this thread's TLS block.
     let t = unsafe { &mut *t };
     t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
-    if let Some(r) = recorder(t) {
+    // SAFETY: the borrow of the recorder ends with this block.
+    if let Some(r) = unsafe { recorder(t) } {
         if r.state == State::Running {
             let entry = if t.cur_site < perl::MEMPROF_NO_SITE { t.cur_site } else { NONE };
             r.timeline.sample(t.live - r.start_live, entry);
@@ -422,7 +439,8 @@ pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
 pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> c_int {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
-    match recorder(t) {
+    // SAFETY: the borrow of the recorder ends with this call.
+    match unsafe { recorder(t) } {
         Some(r) => c_int::from(r.sync(t, cop)),
         None => 0,
     }
@@ -432,7 +450,8 @@ pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *co
 pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> u32 {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
-    match recorder(t) {
+    // SAFETY: the borrow of the recorder ends with this call.
+    match unsafe { recorder(t) } {
         Some(r) => r.file_of_cop(cop),
         None => NONE,
     }
@@ -442,7 +461,8 @@ pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: 
 pub extern "C" fn memprof_rs_eval_compile(_interp: Interp, t: *mut memprof_tls) {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
-    if let Some(r) = recorder(t) {
+    // SAFETY: the borrow of the recorder ends with this block.
+    if let Some(r) = unsafe { recorder(t) } {
         r.eval_compiling();
     }
 }
@@ -451,7 +471,8 @@ pub extern "C" fn memprof_rs_eval_compile(_interp: Interp, t: *mut memprof_tls) 
 pub extern "C" fn memprof_rs_main_done(_interp: Interp, t: *mut memprof_tls) {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
-    if let Some(r) = recorder(t) {
+    // SAFETY: the borrow of the recorder ends with this block.
+    if let Some(r) = unsafe { recorder(t) } {
         r.main_done = true;
         Recorder::enter_pseudo(t, r.pseudo.exit);
     }
@@ -461,8 +482,11 @@ pub extern "C" fn memprof_rs_main_done(_interp: Interp, t: *mut memprof_tls) {
 /// callers take statement boundaries (which run the recorder, and maybe
 /// perl) only outside it.
 fn with_recorder<R>(f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Option<R> {
-    let t = tls();
-    let r = recorder(t)?;
+    // SAFETY: entry points call this holding no reference to the block or
+    // the recorder, and `f` runs no perl code; both borrows end with it.
+    let t = unsafe { tls() };
+    // SAFETY: as above.
+    let r = unsafe { recorder(t) }?;
     Some(f(r, t))
 }
 
@@ -481,8 +505,8 @@ fn take_boundary(interp: Interp) {
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: usize) {
-    let Some(state) = with_recorder(|r, _| {
-        r.install_perl_hooks();
+    let Some(state) = with_recorder(|r, t| {
+        r.install_perl_hooks(t);
         // SAFETY: the XSUB passes a buffer of `len` bytes, or NULL.
         if let Some(f) = unsafe { perl::pv_string(file, len) } {
             r.opts.file = f;
@@ -552,10 +576,7 @@ pub extern "C" fn memprof_rs_sigexit_signals(_interp: Interp) -> *const c_char {
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_mark(_interp: Interp, label: *const c_char, len: usize) {
-    let t = tls();
-    if let Some(r) = recorder(t) {
-        // SAFETY: the XSUB passes a buffer of `len` bytes.
-        let label = unsafe { perl::pv_string(label, len) }.unwrap_or_default();
-        r.mark(t, label);
-    }
+    // SAFETY: the XSUB passes a buffer of `len` bytes.
+    let label = unsafe { perl::pv_string(label, len) }.unwrap_or_default();
+    with_recorder(|r, t| r.mark(t, label));
 }

@@ -143,7 +143,8 @@ impl Recorder {
 pub extern "C" fn memprof_rs_current_site(t: *mut memprof_tls) -> u32 {
     // SAFETY: the hook passes this thread's TLS block.
     let t = unsafe { &mut *t };
-    match super::recorder(t) {
+    // SAFETY: called from the hooks, while no Rust code holds the recorder.
+    match unsafe { super::recorder(t) } {
         Some(r) => r.current_site(t),
         None => perl::MEMPROF_NO_SITE,
     }

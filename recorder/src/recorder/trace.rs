@@ -87,7 +87,8 @@ pub(super) fn run_callback(t: *mut memprof_tls, cb: Callback) {
     let (interp, recorder_ptr, saved) = {
         // SAFETY: t is this thread's TLS block; this borrow ends before perl runs.
         let t = unsafe { &mut *t };
-        let Some(r) = super::recorder(t) else { return };
+        // SAFETY: no other reference to the recorder is live here.
+        let Some(r) = (unsafe { super::recorder(t) }) else { return };
         let saved = (t.cur_node, t.cur_file, t.cur_line);
         Recorder::enter_pseudo(t, r.pseudo.callback);
         let entry = r.tables.entry(t.cur_node, t.cur_file, 0);
@@ -108,7 +109,8 @@ pub(super) fn run_callback(t: *mut memprof_tls, cb: Callback) {
     // SAFETY: as above; perl is done running.
     let t = unsafe { &mut *t };
     t.recorder = recorder_ptr;
-    if let Some(r) = super::recorder(t) {
+    // SAFETY: perl is done running; this is the only reference.
+    if let Some(r) = unsafe { super::recorder(t) } {
         // SAFETY: the interpreter is live.
         let sv_count = unsafe { perl::memprof_sv_count(interp) };
         r.credit(t, sv_count);
@@ -121,8 +123,10 @@ pub(super) fn run_callback(t: *mut memprof_tls, cb: Callback) {
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_set_callback(interp: perl::Interp, cv: *mut c_void) {
-    let t = super::tls();
-    let Some(r) = super::recorder(t) else { return };
+    // SAFETY: an XSUB holds no reference to the block or the recorder.
+    let t = unsafe { super::tls() };
+    // SAFETY: as above.
+    let Some(r) = (unsafe { super::recorder(t) }) else { return };
     let trace = r.trace.get_or_insert_with(|| Trace::new(1, None));
     if !trace.callback.is_null() {
         // SAFETY: we hold a reference to the old callback.
