@@ -148,6 +148,8 @@ struct memprof_hook {
 
 /* This thread's state (never NULL). */
 struct memprof_tls *memprof_tls_get(void);
+/* The slot of t->file_cache that caches a COP's file id. */
+struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *cop);
 /* Site table queries for the recorder (sites.c). */
 uint32_t memprof_sites_lookup(const struct memprof_sites *s, const void *block, uint32_t *birth);
 void memprof_sites_clear(struct memprof_sites *s);

@@ -11,9 +11,16 @@
  */
 #include "glue.h"
 
-static inline uint32_t file_slot_index(const void *cop)
+/* The file cache's one hash: the runloop and the recorder (through
+ * memprof_file_slot) both find a COP's slot here. */
+static inline struct memprof_file_slot *file_slot(struct memprof_tls *t, const void *cop)
 {
-    return (uint32_t)(((uintptr_t)cop >> 4) & (MEMPROF_FILE_CACHE_SIZE - 1));
+    return &t->file_cache[((uintptr_t)cop >> 4) & (MEMPROF_FILE_CACHE_SIZE - 1)];
+}
+
+struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *cop)
+{
+    return file_slot(t, cop);
 }
 
 /* Compile time: PL_compiling itself, or a copy of it on the C stack,
@@ -109,7 +116,7 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         }
     }
     if (!resolved) {
-        struct memprof_file_slot *slot = &t->file_cache[file_slot_index(cop)];
+        struct memprof_file_slot *slot = file_slot(t, cop);
         if (slot->cop == cop) {
             t->cur_file = slot->file;
         } else {
@@ -191,7 +198,7 @@ static void memprof_opfreehook(pTHX_ OP *o)
     if (o->op_type == OP_NEXTSTATE || o->op_type == OP_DBSTATE) {
         struct memprof_tls *const t = &memprof_tls_data;
         if (t->file_cache != NULL) {
-            struct memprof_file_slot *slot = &t->file_cache[file_slot_index(o)];
+            struct memprof_file_slot *slot = file_slot(t, o);
             if (slot->cop == o)
                 slot->cop = NULL;
         }

@@ -1,5 +1,5 @@
 # The examples from Tim Bunce's "Perl Memory Use" (OSCON 2012), which the
-# profiler must get right: see issue 2 and DESIGN §4.
+# profiler must get right: see doc/profile.md, section 1.
 use strict;
 use warnings;
 use FindBin;

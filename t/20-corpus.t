@@ -1,7 +1,7 @@
 # Transparency (issue 2): every script of t/corpus prints exactly the same
 # stdout and stderr and exits with the same status with and without the
 # profiler, and leaves a profile that memprof json reads and that conserves
-# every metric (DESIGN §4).
+# every metric (doc/profile.md, "conservation").
 use strict;
 use warnings;
 use FindBin;

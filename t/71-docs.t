@@ -59,4 +59,19 @@ my $module = slurp("$root/lib/Devel/MemProf.pm");
 for my $option (qw(file addpid start sites sigexit trace trace_file)) {
     like( $module, qr/^=item \Q$option\E=/m, "perldoc Devel::MemProf documents $option" );
 }
+# Every Rust entry point that memprof.h declares is in the compile-time
+# check that its Rust definition has the prototype's type.
+{
+    my %declared = map { $_ => 1 } slurp("$root/perl-glue/memprof.h") =~ /\b(memprof_rs_\w+)\(/g;
+    my ($list) = slurp("$root/recorder/src/lib.rs") =~ /same_type_as_c! \{(.*?)\}/s;
+    my %checked = map { $_ => 1 } ( $list // '' ) =~ /=> (memprof_rs_\w+),/g;
+    ok( scalar( keys %declared ) >= 19, 'memprof.h declares the Rust entry points' );
+    is_deeply( [ sort keys %checked ], [ sort keys %declared ], 'each is checked against its Rust definition' );
+}
+
+# The contract is in the repository: nothing cites a document outside it.
+{
+    my @cites = grep { !m{^t/71-docs\.t:} } split /\n/, `git -C $root grep -n -e 'DESIGN' -- . 2>/dev/null`;
+    is_deeply( \@cites, [], 'no file cites DESIGN' );
+}
 done_testing;

@@ -57,11 +57,32 @@ sub _load {
 }
 
 _load();
+_forget_memprof_run();
 if ($Devel::MemProf::UNDER_DEBUGGER) {
     _start_profiling();
     # sigexit: write the profile, then die of the signal as we would have.
     for my $sig ( split /,/, _sigexit_signals() ) {
         $SIG{$sig} = \&_sigexit unless defined $SIG{$sig} && $SIG{$sig} ne '';
+    }
+}
+
+# `memprof run` put our directory at the front of @INC (and maybe set
+# MEMPROF) only so that perl could find us: now that the module and its
+# library are loaded, the program gets @INC and %ENV as it would have
+# without the profiler.  Only what memprof run says it added goes.
+sub _forget_memprof_run {
+    my $dir = delete $ENV{MEMPROF_RUN_INC};
+    if ( defined $dir ) {
+        for my $i ( 0 .. $#INC ) {
+            next if ref $INC[$i] || $INC[$i] ne $dir;
+            splice @INC, $i, 1;
+            last;
+        }
+    }
+    my $user = delete $ENV{MEMPROF_RUN_USER_MEMPROF};
+    if ( delete $ENV{MEMPROF_RUN_SET_MEMPROF} ) {
+        if   ( defined $user ) { $ENV{MEMPROF} = $user }
+        else                   { delete $ENV{MEMPROF} }
     }
 }
 

@@ -65,6 +65,41 @@ impl Metrics {
     }
 }
 
+/// One figure every place (entry, line, sub, stack) has: the one table of
+/// metrics that the JSON document, the CSV columns and the folded and
+/// flame graph views are written from.  `net_bytes` is derived.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// Its name in JSON and CSV.
+    pub name: &'static str,
+    /// Whether only a profile with site tracking has it.
+    pub site_tracking: bool,
+    /// Its value (wide enough for both the unsigned and signed figures).
+    pub get: fn(&Metrics) -> i128,
+}
+
+/// Every metric, in the order JSON and CSV write them.
+pub const FIELDS: [Field; 10] = [
+    Field { name: "alloc_bytes", site_tracking: false, get: |m| i128::from(m.alloc_bytes) },
+    Field { name: "alloc_count", site_tracking: false, get: |m| i128::from(m.alloc_count) },
+    Field { name: "free_bytes", site_tracking: false, get: |m| i128::from(m.free_bytes) },
+    Field { name: "free_count", site_tracking: false, get: |m| i128::from(m.free_count) },
+    Field { name: "net_bytes", site_tracking: false, get: |m| i128::from(m.alloc_bytes) - i128::from(m.free_bytes) },
+    Field { name: "sv_delta", site_tracking: false, get: |m| i128::from(m.sv_delta) },
+    Field { name: "retained_bytes", site_tracking: true, get: |m| i128::from(m.retained_bytes) },
+    Field { name: "retained_arena_bytes", site_tracking: true, get: |m| i128::from(m.retained_arena_bytes) },
+    Field { name: "peak_bytes", site_tracking: true, get: |m| i128::from(m.peak_bytes) },
+    Field { name: "peak_arena_bytes", site_tracking: true, get: |m| i128::from(m.peak_arena_bytes) },
+];
+
+impl Metrics {
+    /// The fields a profile has: all of them with site tracking, else
+    /// those that need none.
+    pub fn fields(site_tracking: bool) -> impl Iterator<Item = &'static Field> {
+        FIELDS.iter().filter(move |f| site_tracking || !f.site_tracking)
+    }
+}
+
 /// What kind of thing a frame is.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FrameKind {
@@ -86,6 +121,23 @@ pub enum FrameKind {
     Compile,
     /// A place that is not a statement: `(exit)`, `(disabled)`, `(startup)`.
     Pseudo,
+}
+
+impl FrameKind {
+    /// Its name in JSON, CSV and the HTML report.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameKind::Main => "main",
+            FrameKind::Sub => "sub",
+            FrameKind::AnonSub => "anon",
+            FrameKind::Block => "block",
+            FrameKind::Format => "format",
+            FrameKind::Eval => "eval",
+            FrameKind::Require => "require",
+            FrameKind::Compile => "compile",
+            FrameKind::Pseudo => "pseudo",
+        }
+    }
 }
 
 /// A frame: what a node runs.

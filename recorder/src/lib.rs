@@ -22,7 +22,7 @@ use std::ffi::c_void;
 #[no_mangle]
 pub unsafe extern "C" fn boot_Devel__MemProf(interp: *mut c_void, _cv: *mut c_void) {
     // SAFETY: perl calls us as an XSUB; the glue does the XS protocol.
-    unsafe { perl::memprof_xs_boot(interp, Some(recorder::boot)) }
+    unsafe { perl::memprof_xs_boot(interp, Some(recorder::entry::boot)) }
 }
 
 /// The XS boot function DynaLoader calls (unthreaded perl).
@@ -33,5 +33,37 @@ pub unsafe extern "C" fn boot_Devel__MemProf(interp: *mut c_void, _cv: *mut c_vo
 #[no_mangle]
 pub unsafe extern "C" fn boot_Devel__MemProf(_cv: *mut c_void) {
     // SAFETY: perl calls us as an XSUB; the glue does the XS protocol.
-    unsafe { perl::memprof_xs_boot(std::ptr::null_mut(), Some(recorder::boot)) }
+    unsafe { perl::memprof_xs_boot(std::ptr::null_mut(), Some(recorder::entry::boot)) }
+}
+
+/// Each Rust entry point must have the type of its C prototype in
+/// perl-glue/memprof.h, as bindgen read it: a mismatch is a compile error
+/// here rather than a wrong argument at run time.  (An array's elements
+/// must coerce to one function pointer type.)
+macro_rules! same_type_as_c {
+    ($($rust:path => $c:ident,)*) => {
+        const _: () = { $( let _ = [perl::$c, $rust]; )* };
+    };
+}
+
+same_type_as_c! {
+    hooks::memprof_rs_after_dlopen => memprof_rs_after_dlopen,
+    recorder::sites::memprof_rs_current_site => memprof_rs_current_site,
+    recorder::entry::memprof_rs_disable => memprof_rs_disable,
+    recorder::entry::memprof_rs_enable => memprof_rs_enable,
+    recorder::entry::memprof_rs_end_of_run => memprof_rs_end_of_run,
+    recorder::entry::memprof_rs_eval_compile => memprof_rs_eval_compile,
+    recorder::entry::memprof_rs_file_id => memprof_rs_file_id,
+    recorder::entry::memprof_rs_finish => memprof_rs_finish,
+    recorder::entry::memprof_rs_flush => memprof_rs_flush,
+    recorder::entry::memprof_rs_main_done => memprof_rs_main_done,
+    recorder::entry::memprof_rs_mark => memprof_rs_mark,
+    recorder::measure::memprof_rs_measure_begin => memprof_rs_measure_begin,
+    recorder::measure::memprof_rs_measure_end => memprof_rs_measure_end,
+    recorder::entry::memprof_rs_process_ending => memprof_rs_process_ending,
+    recorder::entry::memprof_rs_sample => memprof_rs_sample,
+    recorder::trace::memprof_rs_set_callback => memprof_rs_set_callback,
+    recorder::entry::memprof_rs_sigexit_signals => memprof_rs_sigexit_signals,
+    recorder::entry::memprof_rs_start_profiling => memprof_rs_start_profiling,
+    recorder::entry::memprof_rs_sync => memprof_rs_sync,
 }

@@ -145,7 +145,7 @@ sub stacks_with {
 
 my @METRICS = qw(alloc_bytes alloc_count free_bytes free_count net_bytes sv_delta);
 
-# DESIGN §4: lines, stacks (when the document has them) and subs'
+# doc/profile.md, "conservation": lines, stacks (when the document has them) and subs'
 # exclusive figures each sum to the totals; with site tracking, what is
 # retained minus what was freed of older blocks is the net growth, and what
 # was live at the peak minus what was freed of older blocks before it is

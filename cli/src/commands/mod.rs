@@ -111,7 +111,7 @@ enum Command {
         #[arg(long)]
         title: Option<String>,
     },
-    /// Print the profile as JSON (the document described in DESIGN §7)
+    /// Print the profile as JSON (the document described in doc/profile.md of the distribution)
     Json {
         /// Profile to read
         #[arg(default_value = DEFAULT_PROFILE)]

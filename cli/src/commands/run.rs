@@ -109,7 +109,8 @@ fn perl_include_dir() -> Result<Option<PathBuf>, String> {
 pub fn run(args: RunArgs) -> Result<i32, Failure> {
     let include = perl_include_dir()?;
 
-    let mut spec = std::env::var("MEMPROF").unwrap_or_default();
+    let user_spec = std::env::var("MEMPROF").ok();
+    let mut spec = user_spec.clone().unwrap_or_default();
     if let Some(out) = &args.output {
         let out = std::path::absolute(out).unwrap_or_else(|_| out.clone());
         if !spec.is_empty() {
@@ -119,13 +120,20 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
     }
     let (opts, _) = options::parse(&spec);
 
-    let mut child = Command::new(PERL)
-        .args(include.iter().map(|dir| format!("-I{}", dir.display())))
-        .arg("-d:MemProf")
-        .args(&args.perl_args)
-        .env("MEMPROF", &spec)
-        .spawn()
-        .map_err(|e| format!("cannot run {PERL}: {e}"))?;
+    let mut command = Command::new(PERL);
+    command.args(include.iter().map(|dir| format!("-I{}", dir.display()))).arg("-d:MemProf").args(&args.perl_args);
+    // Devel/MemProf.pm takes out again what is only there for it to be
+    // found and configured, so that the program sees its own @INC and %ENV.
+    if let Some(dir) = &include {
+        command.env("MEMPROF_RUN_INC", dir);
+    }
+    if user_spec.as_deref() != Some(spec.as_str()) {
+        command.env("MEMPROF", &spec).env("MEMPROF_RUN_SET_MEMPROF", "1");
+        if let Some(user) = &user_spec {
+            command.env("MEMPROF_RUN_USER_MEMPROF", user);
+        }
+    }
+    let mut child = command.spawn().map_err(|e| format!("cannot run {PERL}: {e}"))?;
     // Like system(3): a ^C is the program's to handle, not ours.
     // SAFETY: changing this process's signal dispositions.
     unsafe {

@@ -1,9 +1,10 @@
-//! `memprof csv`: one row per line, sub or stack, every metric of DESIGN §4,
+//! `memprof csv`: one row per line, sub or stack, every metric of the profile
+//! (`memprof_profile::FIELDS`),
 //! with a header row.  Written with the `csv` crate, so names with commas
 //! or quotes come out properly quoted.
 
 use crate::analysis::Analysis;
-use memprof_profile::{Metrics, Profile};
+use memprof_profile::{Metrics, Profile, FIELDS};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum By {
@@ -23,39 +24,17 @@ impl By {
     }
 }
 
-const METRICS: [&str; 10] = [
-    "alloc_bytes",
-    "alloc_count",
-    "free_bytes",
-    "free_count",
-    "net_bytes",
-    "sv_delta",
-    "retained_bytes",
-    "retained_arena_bytes",
-    "peak_bytes",
-    "peak_arena_bytes",
-];
-
-fn values(m: &Metrics) -> [String; 10] {
-    [
-        m.alloc_bytes.to_string(),
-        m.alloc_count.to_string(),
-        m.free_bytes.to_string(),
-        m.free_count.to_string(),
-        m.net_bytes().to_string(),
-        m.sv_delta.to_string(),
-        m.retained_bytes.to_string(),
-        m.retained_arena_bytes.to_string(),
-        m.peak_bytes.to_string(),
-        m.peak_arena_bytes.to_string(),
-    ]
+/// Every metric, site-tracking ones included (zero without it), so that
+/// the columns are the same for every profile.
+fn values(m: &Metrics) -> impl Iterator<Item = String> + '_ {
+    FIELDS.iter().map(move |f| (f.get)(m).to_string())
 }
 
 fn header(lead: &[&str], inclusive: bool) -> Vec<String> {
     let mut h: Vec<String> = lead.iter().map(|s| s.to_string()).collect();
-    h.extend(METRICS.iter().map(|m| m.to_string()));
+    h.extend(FIELDS.iter().map(|f| f.name.to_string()));
     if inclusive {
-        h.extend(METRICS.iter().map(|m| format!("inclusive_{m}")));
+        h.extend(FIELDS.iter().map(|f| format!("inclusive_{}", f.name)));
     }
     h
 }
@@ -85,7 +64,7 @@ pub fn render(p: &Profile, by: By) -> Result<String, String> {
                 let f = &p.frames[s.frame as usize];
                 let mut r = vec![
                     f.name.clone(),
-                    super::json::kind_name(f.kind).to_string(),
+                    f.kind.name().to_string(),
                     p.file_name(f.file).to_string(),
                     f.line.to_string(),
                 ];

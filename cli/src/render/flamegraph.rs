@@ -28,15 +28,22 @@ pub fn script_name(p: &Profile) -> &str {
     }
 }
 
+/// The graph's subtitle: the total drawn and, for net growth, what stacks
+/// that shrank freed (they cannot be drawn).
+pub fn subtitle(total: i64, negative: i64) -> String {
+    let mut s = format!("{} in all", units::size(total.max(0) as u64));
+    if negative < 0 {
+        s.push_str(&format!("; freed elsewhere: {}", units::magnitude(negative)));
+    }
+    s
+}
+
 /// Render the flame graph of a profile as an SVG document.
 pub fn render(p: &Profile, metric: Metric, lines: bool, title: Option<&str>) -> Result<String, String> {
     let (stacks, negative) = folded::stacks(p, metric, lines);
     let total: i64 = stacks.values().sum();
     let title = title.map(String::from).unwrap_or_else(|| format!("{}: {}", script_name(p), describe(metric)));
-    let mut subtitle = format!("{} in all", units::size(total.max(0) as u64));
-    if negative < 0 {
-        subtitle.push_str(&format!("; freed elsewhere: {}", units::magnitude(negative)));
-    }
+    let subtitle = subtitle(total, negative);
     if stacks.is_empty() {
         return Ok(empty_svg(&title, &format!("Nothing to draw: no stack has a positive {}.", describe(metric))));
     }

@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
+mod index;
 mod source;
 use source::Calls;
 
@@ -267,43 +268,6 @@ fn svg_height(svg: &str) -> u32 {
 }
 
 /// "perl -d:MemProf 'my script.pl'": the command as a shell would take it.
-fn shell_words(words: &[String]) -> String {
-    let safe = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=+,@%".contains(c));
-    let quoted: Vec<String> =
-        words.iter().map(|w| if safe(w) { w.clone() } else { format!("'{}'", w.replace('\'', "'\\''")) }).collect();
-    quoted.join(" ")
-}
-
-/// Unix time as "2026-11-26 06:39:12 UTC" (days to civil date: Howard Hinnant's algorithm).
-fn utc(t: f64) -> String {
-    let secs = t.max(0.0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem / 60 % 60, rem % 60)
-}
-
-fn kind_name(k: FrameKind) -> &'static str {
-    match k {
-        FrameKind::Main => "main",
-        FrameKind::Sub => "sub",
-        FrameKind::AnonSub => "anon sub",
-        FrameKind::Block => "block",
-        FrameKind::Format => "format",
-        FrameKind::Eval => "eval",
-        FrameKind::Require => "file",
-        FrameKind::Compile => "compile",
-        FrameKind::Pseudo => "pseudo",
-    }
-}
-
 impl Report<'_> {
     /// The flame graph of a metric, statements as leaves, each frame
     /// carrying the page and line it opens on a double-click.
@@ -318,10 +282,7 @@ impl Report<'_> {
             ));
         }
         let total: i64 = stacks.values().sum();
-        let mut subtitle = format!("{} in all", units::size(total.max(0) as u64));
-        if negative < 0 {
-            let _ = write!(subtitle, "; freed elsewhere: {}", units::magnitude(negative));
-        }
+        let mut subtitle = flamegraph::subtitle(total, negative);
         subtitle.push_str(". Click to zoom, double-click to open the source.");
         // inferno's name-attribute file: "name<TAB>g_extra=data-href=...".
         let clean = |s: &str| s.replace(';', ",");
@@ -361,150 +322,14 @@ impl Report<'_> {
         }
         TableRow {
             name: f.name.clone(),
-            kind: kind_name(f.kind),
+            kind: f.kind.name(),
             href: self.pages.frame_href(frame),
             place: match self.pages.places[frame as usize] {
                 (NONE, _) => String::new(),
-                (file, line) => report::place(p, file, line),
+                (file, line) => crate::render::words::place(p, file, line),
             },
             cells,
         }
-    }
-
-    fn index(&self, env: &Environment, graphs: Vec<Graph>, has_timeline: bool) -> Result<String, String> {
-        let (p, t) = (self.p, &self.p.totals);
-        let names: Vec<&str> = self.metrics.iter().map(|m| m.name()).collect();
-        let mut subs: Vec<&crate::analysis::SubView> = self.a.subs.iter().collect();
-        subs.sort_by_key(|s| std::cmp::Reverse(s.inclusive.net_bytes()));
-        let subs: Vec<TableRow> =
-            subs.into_iter().map(|s| self.frame_row(s.frame, &s.inclusive, &s.exclusive)).collect();
-        let mut lines: Vec<_> = self
-            .a
-            .lines
-            .iter()
-            .filter(|l| l.exclusive != Metrics::default() || l.inclusive != Metrics::default())
-            .collect();
-        lines.sort_by_key(|l| std::cmp::Reverse(l.exclusive.net_bytes()));
-        let lines: Vec<TableRow> = lines
-            .into_iter()
-            .map(|l| {
-                let mut cells: Vec<Cell> = self.metrics.iter().map(|&m| cell(m, m.of(&l.exclusive))).collect();
-                cells.push(cell(Metric::Alloc, l.inclusive.alloc_bytes as i64));
-                cells.push(cell(Metric::Net, l.inclusive.net_bytes()));
-                TableRow {
-                    name: report::source_text(p, l.file, l.line, 90),
-                    kind: "",
-                    href: self.pages.href(l.file, l.line),
-                    place: report::place(p, l.file, l.line),
-                    cells,
-                }
-            })
-            .collect();
-        let mut per_file: HashMap<u32, (usize, Metrics)> = HashMap::new();
-        for l in &self.a.lines {
-            let e = per_file.entry(l.file).or_default();
-            e.0 += 1;
-            e.1.add(&l.exclusive);
-        }
-        let mut files: Vec<TableRow> = per_file
-            .into_iter()
-            .filter_map(|(f, (n, m))| {
-                let href = self.pages.names.get(f as usize)?.clone()?;
-                let mut cells = vec![Cell { v: n as i64, s: units::count(n as u64) }];
-                cells.extend(self.metrics.iter().map(|&x| cell(x, x.of(&m))));
-                Some(TableRow {
-                    name: p.file_name(f).to_string(),
-                    kind: "",
-                    href: Some(href),
-                    place: String::new(),
-                    cells,
-                })
-            })
-            .collect();
-        let (subs_total, lines_total) = (subs.len(), lines.len());
-        // Largest net growth first (cells: lines, alloc, net, ...).
-        files.sort_by(|x, y| {
-            let net = |r: &TableRow| r.cells.get(2).map_or(0, |c| c.v);
-            net(y).cmp(&net(x)).then_with(|| x.name.cmp(&y.name))
-        });
-        let peak = (p.peak.entry != NONE).then(|| {
-            let e = &p.entries[p.peak.entry as usize];
-            Link {
-                text: report::place(p, e.file, e.line),
-                href: self.pages.href(e.file, e.line),
-                fig: report::peak_sentence(p),
-            }
-        });
-        let marks: Vec<[String; 3]> = p
-            .marks
-            .iter()
-            .map(|m| [format!("{:.3} s", m.time), units::signed(m.live_bytes), m.label.clone()])
-            .collect();
-        #[derive(Serialize)]
-        struct Index<'x> {
-            title: String,
-            facts: Vec<(&'static str, String)>,
-            totals: Vec<(&'static str, String)>,
-            peak: Option<Link>,
-            timeline: bool,
-            marks: Vec<[String; 3]>,
-            graphs: Vec<Graph>,
-            sub_cols: Vec<String>,
-            line_cols: Vec<&'x str>,
-            file_cols: Vec<&'x str>,
-            subs: Vec<TableRow>,
-            subs_total: usize,
-            lines: Vec<TableRow>,
-            lines_total: usize,
-            keep: usize,
-            files: Vec<TableRow>,
-        }
-        let r = &p.run;
-        let mut facts = vec![
-            ("command", shell_words(&r.command)),
-            ("perl", r.perl_version.clone()),
-            ("started", utc(r.start_time)),
-            ("duration", format!("{:.3} s", (r.end_time - r.start_time).max(0.0))),
-            ("pid", format!("{} (parent {})", r.pid, r.ppid)),
-            ("directory", r.cwd.clone()),
-            (
-                "site tracking",
-                if r.site_tracking { "on" } else { "off (MEMPROF=sites=0): no retained or peak figures" }.into(),
-            ),
-            ("written by", r.writer.clone()),
-        ];
-        if !r.merged_pids.is_empty() {
-            let pids: Vec<String> = r.merged_pids.iter().map(u32::to_string).collect();
-            facts.push(("merged from pids", pids.join(", ")));
-        }
-        let totals = vec![
-            ("allocated", format!("{} in {} allocations", units::size(t.alloc_bytes), units::count(t.alloc_count))),
-            ("freed", format!("{} in {} frees", units::size(t.free_bytes), units::count(t.free_count))),
-            ("net growth", units::signed(t.net_bytes())),
-            ("peak", units::size(p.peak.bytes.max(0) as u64)),
-        ];
-        render_template(
-            env,
-            "index.html",
-            &Index {
-                title: format!("Memory profile of {}", flamegraph::script_name(p)),
-                facts,
-                totals,
-                peak,
-                timeline: has_timeline,
-                marks,
-                graphs,
-                sub_cols: names.iter().flat_map(|m| [format!("{m} incl."), format!("{m} excl.")]).collect(),
-                line_cols: [&names[..], &["alloc incl.", "net incl."]].concat(),
-                file_cols: [&["lines"], &names[..]].concat(),
-                subs_total,
-                subs: top_rows(subs),
-                lines_total,
-                lines: top_rows(lines),
-                keep: TABLE_KEEP,
-                files,
-            },
-        )
     }
 }
 
@@ -538,6 +363,11 @@ mod tests {
     }
 
     #[test]
+    fn graph_heights_are_read_from_the_svg() {
+        assert_eq!(svg_height("<?xml?><svg version=\"1.1\" width=\"1200\" height=\"342\">"), 342);
+    }
+
+    #[test]
     fn page_names_are_plain() {
         assert_eq!(page_name(3, "/usr/lib/perl5/Moose.pm"), "f3-Moose.pm.html");
         assert_eq!(page_name(7, "(eval 5)[t.pl:3]"), "f7-_eval_5__t.pl_3_.html");
@@ -559,14 +389,5 @@ mod tests {
         assert_eq!(kept.len(), TABLE_KEEP + 1);
         assert!(kept.iter().any(|r| r.name == "999,0"));
         assert!(kept.iter().any(|r| r.name == "-5,7"), "the most negative and the top of column two");
-    }
-
-    #[test]
-    fn facts_read_well() {
-        assert_eq!(utc(0.0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc(1_700_000_000.5), "2023-11-14 22:13:20 UTC");
-        let words = ["perl", "-d:MemProf", "my script.pl", "it's"].map(String::from);
-        assert_eq!(shell_words(&words), "perl -d:MemProf 'my script.pl' 'it'\\''s'");
-        assert_eq!(svg_height("<?xml?><svg version=\"1.1\" width=\"1200\" height=\"342\">"), 342);
     }
 }

@@ -1,56 +1,48 @@
-//! `memprof json`: the document of DESIGN §7.  Field names are a contract;
-//! fields may be added, never renamed.
+//! `memprof json`: the document described in doc/profile.md.  Field names
+//! are a contract; fields may be added, never renamed.
 
 use crate::analysis::{Analysis, Step};
-use memprof_profile::{format::FORMAT_VERSION, FrameKind, Metrics, Profile, NONE};
+use memprof_profile::{format::FORMAT_VERSION, Metrics, Profile, NONE};
 use serde::Serialize;
 
-/// The metrics of one place.  Site-tracking fields appear only when the
-/// profile has them.
-#[derive(Serialize, Debug, PartialEq)]
+/// The metrics of one place, as `memprof_profile::FIELDS` lists them.
+/// Site-tracking fields appear only when the profile has them.
+#[derive(Debug, PartialEq)]
 pub struct JsonMetrics {
-    pub alloc_bytes: u64,
-    pub alloc_count: u64,
-    pub free_bytes: u64,
-    pub free_count: u64,
-    pub net_bytes: i64,
-    pub sv_delta: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retained_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retained_arena_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peak_arena_bytes: Option<u64>,
+    metrics: Metrics,
+    sites: bool,
 }
 
 impl JsonMetrics {
     pub fn new(m: &Metrics, sites: bool) -> JsonMetrics {
-        let site = |v: u64| sites.then_some(v);
-        JsonMetrics {
-            alloc_bytes: m.alloc_bytes,
-            alloc_count: m.alloc_count,
-            free_bytes: m.free_bytes,
-            free_count: m.free_count,
-            net_bytes: m.net_bytes(),
-            sv_delta: m.sv_delta,
-            retained_bytes: site(m.retained_bytes),
-            retained_arena_bytes: site(m.retained_arena_bytes),
-            peak_bytes: site(m.peak_bytes),
-            peak_arena_bytes: site(m.peak_arena_bytes),
+        JsonMetrics { metrics: *m, sites }
+    }
+
+    /// Add the fields to a map being serialised (a place's own object, or
+    /// a stack's, which has more fields).
+    fn serialize_into<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        for f in Metrics::fields(self.sites) {
+            map.serialize_entry(f.name, &(f.get)(&self.metrics))?;
         }
+        Ok(())
+    }
+}
+
+impl Serialize for JsonMetrics {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        self.serialize_into(&mut map)?;
+        map.end()
     }
 }
 
 #[derive(Serialize)]
 struct Totals {
-    alloc_bytes: u64,
-    alloc_count: u64,
-    free_bytes: u64,
-    free_count: u64,
-    net_bytes: i64,
-    sv_delta: i64,
+    /// The figures that need no site tracking; the site-tracking ones
+    /// differ here (the peak is the whole heap's).
+    #[serde(flatten)]
+    counts: JsonMetrics,
     /// The whole heap's high-water mark (growth since the start).
     peak_bytes: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,30 +99,13 @@ struct StackJson<'a> {
 
 impl Serialize for StackJson<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let m = &self.metrics;
-        let mut s = serializer.serialize_struct("StackJson", 14)?;
-        s.serialize_field("frames", &self.frames)?;
-        s.serialize_field("path", &self.path)?;
-        s.serialize_field("file", self.file)?;
-        s.serialize_field("line", &self.line)?;
-        s.serialize_field("alloc_bytes", &m.alloc_bytes)?;
-        s.serialize_field("alloc_count", &m.alloc_count)?;
-        s.serialize_field("free_bytes", &m.free_bytes)?;
-        s.serialize_field("free_count", &m.free_count)?;
-        s.serialize_field("net_bytes", &m.net_bytes)?;
-        s.serialize_field("sv_delta", &m.sv_delta)?;
-        for (name, value) in [
-            ("retained_bytes", m.retained_bytes),
-            ("retained_arena_bytes", m.retained_arena_bytes),
-            ("peak_bytes", m.peak_bytes),
-            ("peak_arena_bytes", m.peak_arena_bytes),
-        ] {
-            match value {
-                Some(v) => s.serialize_field(name, &v)?,
-                None => s.skip_field(name)?,
-            }
-        }
+        use serde::ser::SerializeMap;
+        let mut s = serializer.serialize_map(None)?;
+        s.serialize_entry("frames", &self.frames)?;
+        s.serialize_entry("path", &self.path)?;
+        s.serialize_entry("file", self.file)?;
+        s.serialize_entry("line", &self.line)?;
+        self.metrics.serialize_into(&mut s)?;
         s.end()
     }
 }
@@ -173,20 +148,6 @@ struct Document<'a> {
     stacks: Option<Stacks<'a>>,
     marks: Vec<MarkJson<'a>>,
     timeline: Vec<SampleJson>,
-}
-
-pub fn kind_name(kind: FrameKind) -> &'static str {
-    match kind {
-        FrameKind::Main => "main",
-        FrameKind::Sub => "sub",
-        FrameKind::AnonSub => "anon",
-        FrameKind::Block => "block",
-        FrameKind::Format => "format",
-        FrameKind::Eval => "eval",
-        FrameKind::Require => "require",
-        FrameKind::Compile => "compile",
-        FrameKind::Pseudo => "pseudo",
-    }
 }
 
 fn path_json<'a>(p: &'a Profile, steps: &[Step]) -> Vec<StepJson<'a>> {
@@ -236,7 +197,7 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
             let f = &p.frames[s.frame as usize];
             SubJson {
                 name: f.name.clone(),
-                kind: kind_name(f.kind),
+                kind: f.kind.name(),
                 file: p.file_name(f.file).to_string(),
                 line: f.line,
                 inclusive: m(&s.inclusive),
@@ -263,12 +224,7 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
         site_tracking: sites,
         options,
         totals: Totals {
-            alloc_bytes: p.totals.alloc_bytes,
-            alloc_count: p.totals.alloc_count,
-            free_bytes: p.totals.free_bytes,
-            free_count: p.totals.free_count,
-            net_bytes: p.totals.net_bytes(),
-            sv_delta: p.totals.sv_delta,
+            counts: JsonMetrics::new(&p.totals, false),
             peak_bytes: p.peak.bytes,
             retained_bytes: sites.then_some(p.totals.retained_bytes),
             untracked_free_bytes: sites.then_some(p.run.untracked_free_bytes),

@@ -10,6 +10,7 @@ pub mod json;
 pub mod report;
 pub mod timeline;
 pub mod units;
+pub mod words;
 
 use memprof_profile::Metrics;
 

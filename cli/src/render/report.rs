@@ -4,6 +4,7 @@
 //! the lines that made memory go up, with their source.
 
 use super::units::{count, magnitude, signed, size};
+use super::words::{frame_phrase, md_cell as cell, md_code as code, place, source_text};
 use crate::analysis::{Analysis, LineView, SubView};
 use memprof_profile::{FrameKind, Profile, NONE};
 use std::fmt::Write;
@@ -17,20 +18,6 @@ pub enum Format {
 pub struct ReportOptions {
     pub top: usize,
     pub format: Format,
-}
-
-/// How a frame is introduced in a sentence: "sub main::foo", "file Moose.pm".
-pub fn frame_phrase(kind: FrameKind, name: &str) -> String {
-    match kind {
-        FrameKind::Sub | FrameKind::AnonSub => format!("sub {name}"),
-        FrameKind::Block => format!("block {name}"),
-        FrameKind::Format => name.to_string(),
-        FrameKind::Eval => format!("string eval {name}"),
-        FrameKind::Require => format!("file {name}"),
-        FrameKind::Compile => name.replacen("compile ", "the compilation of ", 1),
-        FrameKind::Main => "the main program".into(),
-        FrameKind::Pseudo => name.to_string(),
-    }
 }
 
 /// "went up 53.1 KiB" / "went down 2.00 KiB" / "did not change".
@@ -83,35 +70,6 @@ fn owners(p: &Profile) -> std::collections::HashMap<(u32, u32), (u32, i64)> {
         }
     }
     best
-}
-
-/// Where a line is, for people: "t.pl:12", or the pseudo-location's name.
-pub fn place(p: &Profile, file: u32, line: u32) -> String {
-    let name = p.file_name(file);
-    if line == 0 {
-        if name.starts_with('(') && !name.starts_with("(eval") {
-            return name.to_string();
-        }
-        return format!("{name} (compiling)");
-    }
-    format!("{name}:{line}")
-}
-
-/// The saved text of a line, trimmed and shortened.
-pub fn source_text(p: &Profile, file: u32, line: u32, width: usize) -> String {
-    let Some(f) = p.files.get(file as usize) else {
-        return String::new();
-    };
-    let Some(text) = f.line_text(line) else {
-        return String::new();
-    };
-    let text = text.trim();
-    if text.chars().count() > width {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        text.to_string()
-    }
 }
 
 fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
@@ -339,19 +297,6 @@ fn held_sections_markdown(a: &Analysis, top: usize, out: &mut String) {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "{ARENA_NOTE}\n");
-}
-
-/// Markdown cells may not contain pipes or newlines.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn code(s: &str) -> String {
-    if s.is_empty() {
-        String::new()
-    } else {
-        format!("`{}`", cell(s).replace('`', "'"))
-    }
 }
 
 fn markdown(a: &Analysis, top: usize) -> String {

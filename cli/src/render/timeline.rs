@@ -12,7 +12,7 @@ fn where_is(p: &Profile, entry: u32) -> String {
     }
     let e = &p.entries[entry as usize];
     let frame = &p.frames[p.nodes[e.node as usize].frame as usize];
-    format!("{} at {}", frame.name, super::report::place(p, e.file, e.line))
+    format!("{} at {}", frame.name, super::words::place(p, e.file, e.line))
 }
 
 /// The chart as an SVG document.

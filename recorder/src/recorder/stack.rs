@@ -155,9 +155,9 @@ impl RealFrame {
 impl Recorder {
     /// File index of a COP, through the C side's cache.
     pub(super) fn cop_file(&mut self, t: &mut memprof_tls, cop: *const c_void) -> u32 {
-        let slot_index = ((cop as usize) >> 4) & (perl::MEMPROF_FILE_CACHE_SIZE as usize - 1);
-        // SAFETY: file_cache holds MEMPROF_FILE_CACHE_SIZE slots.
-        let slot = unsafe { &mut *t.file_cache.add(slot_index) };
+        // SAFETY: file_cache was allocated in boot with the slots the
+        // glue's hash indexes; the slot is not otherwise borrowed.
+        let slot = unsafe { &mut *perl::memprof_file_slot(t, cop) };
         if slot.cop == cop {
             return slot.file;
         }

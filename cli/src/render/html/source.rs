@@ -3,7 +3,7 @@
 //! are defined and called, who called what and what it cost.
 
 use super::{fig, net_alloc, render_template, top_links, weight, Link, Report, MAX_SOURCE};
-use crate::render::{report, Metric};
+use crate::render::{words, Metric};
 use memprof_profile::{Metrics, Profile};
 use minijinja::Environment;
 use serde::Serialize;
@@ -155,7 +155,7 @@ impl Report<'_> {
             v.iter()
                 .map(|(file, line, caller, m)| {
                     let link = Link {
-                        text: format!("{} at {}", p.frames[*caller as usize].name, report::place(p, *file, *line)),
+                        text: format!("{} at {}", p.frames[*caller as usize].name, words::place(p, *file, *line)),
                         href: self.pages.href(*file, *line),
                         fig: net_alloc(m),
                     };
@@ -171,7 +171,7 @@ impl Report<'_> {
         let (callers, callers_more) = top_links(callers);
         let (callees, callees_more) = top_links(callees);
         SubNote {
-            name: report::frame_phrase(p.frames[frame as usize].kind, name),
+            name: words::frame_phrase(p.frames[frame as usize].kind, name),
             figs,
             callers,
             callers_more,
@@ -187,6 +187,31 @@ impl Report<'_> {
             fig: net_alloc(m),
         };
         (weight(m), link)
+    }
+
+    /// A line's figures (its own, and the inclusive ones where they say
+    /// more) and its heat classes.
+    fn line_figures(&self, ex: &Metrics, inc: &Metrics, tops: &[(Metric, f64)], freed_top: f64) -> (String, String) {
+        let mut figs: String = self.metrics.iter().map(|&m| pad(&fig(m, m.of(ex)))).collect();
+        // The inclusive figures only where they say more than the line's own.
+        if inc != ex {
+            figs.push_str(&pad(&fig(Metric::Alloc, inc.alloc_bytes as i64)));
+            figs.push_str(&pad(&fig(Metric::Net, inc.net_bytes())));
+        } else {
+            figs.push_str(&pad(""));
+            figs.push_str(&pad(""));
+        }
+        let mut heat = String::new();
+        for &(m, max) in tops {
+            let v = m.of(ex);
+            if v > 0 {
+                heat.push_str(&heat_class(m, v, max));
+            }
+        }
+        if ex.net_bytes() < 0 {
+            heat.push_str(&heat_class(Metric::Net, -ex.net_bytes(), freed_top).replacen('n', "f", 1));
+        }
+        (figs, heat)
     }
 
     /// A page with every line of a file, its figures beside it.
@@ -214,25 +239,7 @@ impl Report<'_> {
         for n in numbers {
             let (ex, inc) =
                 views.get(&n).map_or((Metrics::default(), Metrics::default()), |l| (l.exclusive, l.inclusive));
-            let mut figs: String = self.metrics.iter().map(|&m| pad(&fig(m, m.of(&ex)))).collect();
-            // The inclusive figures only where they say more than the line's own.
-            if inc != ex {
-                figs.push_str(&pad(&fig(Metric::Alloc, inc.alloc_bytes as i64)));
-                figs.push_str(&pad(&fig(Metric::Net, inc.net_bytes())));
-            } else {
-                figs.push_str(&pad(""));
-                figs.push_str(&pad(""));
-            }
-            let mut heat = String::new();
-            for &(m, max) in &tops {
-                let v = m.of(&ex);
-                if v > 0 {
-                    heat.push_str(&heat_class(m, v, max));
-                }
-            }
-            if ex.net_bytes() < 0 {
-                heat.push_str(&heat_class(Metric::Net, -ex.net_bytes(), freed_top).replacen('n', "f", 1));
-            }
+            let (mut figs, heat) = self.line_figures(&ex, &inc, &tops, freed_top);
             let src = match n {
                 0 => String::new(),
                 n => text
@@ -254,13 +261,7 @@ impl Report<'_> {
             figs.truncate(figs.trim_end().len());
             rows.push(Row { n, heat, figs, src, subs, calls, calls_more });
         }
-        let mut chunks = Vec::new();
-        while !rows.is_empty() {
-            let rest = rows.split_off(rows.len().min(CHUNK));
-            let notes_here: usize = rows.iter().map(|r| r.subs.len() * 3 + usize::from(!r.calls.is_empty())).sum();
-            chunks.push(Chunk { height: rows.len() * 18 + notes_here * 18, rows });
-            rows = rest;
-        }
+        let chunks = chunks(rows);
         let mut cols: String = self
             .metrics
             .iter()
@@ -297,4 +298,17 @@ impl Report<'_> {
             },
         )
     }
+}
+
+/// The rows in blocks of CHUNK, each with the height it will take, so
+/// that the browser can skip laying out blocks out of view.
+fn chunks(mut rows: Vec<Row>) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(CHUNK));
+        let notes_here: usize = rows.iter().map(|r| r.subs.len() * 3 + usize::from(!r.calls.is_empty())).sum();
+        chunks.push(Chunk { height: rows.len() * 18 + notes_here * 18, rows });
+        rows = rest;
+    }
+    chunks
 }
