@@ -45,10 +45,10 @@ PERL
 subtest 'report and flame graphs of the held memory' => sub {
     my ( $p, undef, undef, undef, $file ) = profile_code($sites);
     my ($report) = run_capture( [ memprof_bin(), 'report', $file ] );
-    like( $report, qr/^Still allocated at exit, by the sub that allocated it:$/m, 'a section for exit' );
-    like( $report, qr/^  main::load_cache allocated 1\d\.\d MiB that was still held at exit/m, 'in the sentence form' );
-    like( $report, qr/^Live at the heap's peak \([\d.]+ MiB\), by the sub that allocated it:$/m, 'a section for the peak' );
-    like( $report, qr/^  main::temp allocated \d+\.?\d* MiB that was live at the heap's peak/m, 'main::temp at the peak' );
+    like( $report, qr/^Still held at exit, by the line that allocated it:$/m, 'a section for exit' );
+    like( $report, qr/^    main::load_cache allocated 1\d\.\d MiB that was still held at exit/m, 'in the sentence form' );
+    like( $report, qr/^Live at the heap's peak \([\d.]+ MiB\), by the line that allocated it:$/m, 'a section for the peak' );
+    like( $report, qr/^    main::temp allocated \d+\.?\d* MiB that was live at the heap's peak/m, 'main::temp at the peak' );
     like( $report, qr/"arena" is memory in blocks perl keeps once it has them/, 'the report says what arena memory is' );
     for my $metric (qw(retained peak)) {
         my ( $svg, $err, $status ) = run_capture( [ memprof_bin(), 'flamegraph', '--metric', $metric, $file ] );

@@ -75,16 +75,27 @@ impl Report<'_> {
         )
     }
 
-    /// Every sub, largest inclusive growth first.
+    /// The figure rows are first listed by: what was held at exit, or
+    /// without site tracking what was allocated.
+    fn lead(&self, m: &Metrics) -> u64 {
+        if self.p.run.site_tracking {
+            m.retained_bytes
+        } else {
+            m.alloc_bytes
+        }
+    }
+
+    /// Every sub, most held (or allocated) first.
     fn sub_rows(&self) -> Vec<TableRow> {
         let mut subs: Vec<&crate::analysis::SubView> = self.a.subs.iter().collect();
-        subs.sort_by_key(|s| std::cmp::Reverse(s.inclusive.net_bytes()));
+        // The order the report answers in: held at exit, else allocated.
+        subs.sort_by_key(|s| std::cmp::Reverse(self.lead(&s.inclusive)));
         let subs: Vec<TableRow> =
             subs.into_iter().map(|s| self.frame_row(s.frame, &s.inclusive, &s.exclusive)).collect();
         subs
     }
 
-    /// Every line that memory was credited to, largest growth first.
+    /// Every line that memory was credited to, most held (or allocated) first.
     fn line_rows(&self) -> Vec<TableRow> {
         let p = self.p;
         let mut lines: Vec<_> = self
@@ -93,7 +104,7 @@ impl Report<'_> {
             .iter()
             .filter(|l| l.exclusive != Metrics::default() || l.inclusive != Metrics::default())
             .collect();
-        lines.sort_by_key(|l| std::cmp::Reverse(l.exclusive.net_bytes()));
+        lines.sort_by_key(|l| std::cmp::Reverse(self.lead(&l.exclusive)));
         let lines: Vec<TableRow> = lines
             .into_iter()
             .map(|l| {

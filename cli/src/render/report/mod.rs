@@ -4,10 +4,13 @@
 //! the lines that made memory go up, with their source.
 
 use super::units::{count, magnitude, signed, size};
-use super::words::{frame_phrase, md_cell as cell, md_code as code, place, source_text};
+use super::words::{frame_phrase, place};
 use crate::analysis::{Analysis, LineView, SubView};
 use memprof_profile::{FrameKind, Profile, NONE};
-use std::fmt::Write;
+use std::collections::HashMap;
+
+mod markdown;
+mod text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -59,8 +62,8 @@ pub fn is_reportable(kind: FrameKind) -> bool {
 }
 
 /// The frame that ran a line for most of its bytes, to say where it is.
-fn owners(p: &Profile) -> std::collections::HashMap<(u32, u32), (u32, i64)> {
-    let mut best: std::collections::HashMap<(u32, u32), (u32, i64)> = Default::default();
+pub(super) fn owners(p: &Profile) -> HashMap<(u32, u32), (u32, i64)> {
+    let mut best: HashMap<(u32, u32), (u32, i64)> = Default::default();
     for e in &p.entries {
         let frame = p.nodes[e.node as usize].frame;
         let weight = e.metrics.net_bytes().abs() + e.metrics.alloc_bytes as i64;
@@ -72,7 +75,7 @@ fn owners(p: &Profile) -> std::collections::HashMap<(u32, u32), (u32, i64)> {
     best
 }
 
-fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
+pub(super) fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
     let p = a.profile;
     let mut subs: Vec<&SubView> = a
         .subs
@@ -89,7 +92,7 @@ fn top_subs<'a>(a: &'a Analysis, top: usize) -> Vec<&'a SubView> {
     subs
 }
 
-fn top_lines<'a>(a: &'a Analysis, top: usize) -> Vec<&'a LineView> {
+pub(super) fn top_lines<'a>(a: &'a Analysis, top: usize) -> Vec<&'a LineView> {
     let p = a.profile;
     let mut lines: Vec<&LineView> = a.lines.iter().filter(|l| l.exclusive.net_bytes() > 0).collect();
     lines.sort_by(|x, y| {
@@ -102,7 +105,7 @@ fn top_lines<'a>(a: &'a Analysis, top: usize) -> Vec<&'a LineView> {
     lines
 }
 
-fn duration(p: &Profile) -> String {
+pub(super) fn duration(p: &Profile) -> String {
     let secs = (p.run.end_time - p.run.start_time).max(0.0);
     if secs < 1.0 {
         format!("{:.0} ms", secs * 1000.0)
@@ -126,16 +129,19 @@ pub fn peak_sentence(p: &Profile) -> String {
     )
 }
 
-/// Render the report.
+/// Render the report.  Both forms answer in the same order: what was
+/// held at exit and what made the heap peak (the questions people come
+/// with), then what was allocated, and net growth last, since frees land
+/// wherever the last reference happens to go.
 pub fn render(p: &Profile, opts: &ReportOptions) -> String {
     let a = Analysis::new(p);
     match opts.format {
-        Format::Text => text(&a, opts.top),
-        Format::Markdown => markdown(&a, opts.top),
+        Format::Text => text::render(&a, opts.top),
+        Format::Markdown => markdown::render(&a, opts.top),
     }
 }
 
-fn totals_sentence(p: &Profile) -> String {
+pub(super) fn totals_sentence(p: &Profile) -> String {
     let t = &p.totals;
     format!(
         "Allocated {} in {} allocations, freed {} in {}: memory {} overall.",
@@ -147,43 +153,42 @@ fn totals_sentence(p: &Profile) -> String {
     )
 }
 
-fn text(a: &Analysis, top: usize) -> String {
+/// Lines by the bytes they allocated, freed or not.
+pub(super) fn top_alloc_lines<'a>(a: &'a Analysis, top: usize) -> Vec<&'a LineView> {
     let p = a.profile;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Memory profile of {} (perl {}, pid {}, {})",
-        p.run.script,
-        p.run.perl_version,
-        p.run.pid,
-        duration(p)
-    );
-    let _ = writeln!(out, "Sizes in binary units: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB.\n");
-    let _ = writeln!(out, "{}", totals_sentence(p));
-    let _ = writeln!(out, "{}", peak_sentence(p));
+    let mut lines: Vec<&LineView> = a.lines.iter().filter(|l| l.exclusive.alloc_bytes > 0).collect();
+    lines.sort_by(|x, y| {
+        y.exclusive
+            .alloc_bytes
+            .cmp(&x.exclusive.alloc_bytes)
+            .then_with(|| (p.file_name(x.file), x.line).cmp(&(p.file_name(y.file), y.line)))
+    });
+    lines.truncate(top);
+    lines
+}
 
-    let subs = top_subs(a, top);
-    if !subs.is_empty() {
-        let _ = writeln!(out, "\nWhere memory went up, by sub (everything that ran inside it):");
-        for s in subs {
-            let _ = writeln!(out, "  {}", sub_sentence(p, s));
-        }
+/// The name of the frame that ran a line for most of its bytes.
+pub(super) fn owner_name<'p>(p: &'p Profile, owners: &HashMap<(u32, u32), (u32, i64)>, l: &LineView) -> &'p str {
+    owners.get(&(l.file, l.line)).map_or("", |(f, _)| p.frames[*f as usize].name.as_str())
+}
+
+/// For a merged profile: which processes it holds.
+pub(super) fn merged_sentence(p: &Profile) -> Option<String> {
+    let pids = &p.run.merged_pids;
+    if pids.len() < 2 {
+        return None;
     }
-    let lines = top_lines(a, top);
-    if !lines.is_empty() {
-        let owner = owners(p);
-        let _ = writeln!(out, "\nLines that made memory go up (their own statements):");
-        for l in lines {
-            let place = place(p, l.file, l.line);
-            let src = source_text(p, l.file, l.line, 60);
-            let who = owner.get(&(l.file, l.line)).map(|(f, _)| p.frames[*f as usize].name.as_str()).unwrap_or("");
-            let _ = writeln!(out, "  {:>11}  {place}  {src}  [{who}]", signed(l.exclusive.net_bytes()));
-        }
-    }
-    if p.run.site_tracking {
-        held_sections_text(a, top, &mut out);
-    }
-    out
+    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+    Some(format!("Merged from {} processes (pids {}): every figure is their sum.", pids.len(), list.join(", ")))
+}
+
+/// What a profile without site tracking cannot say.
+pub const NO_SITES: &str = "Site tracking was off (MEMPROF=sites=0), so this profile cannot say what was held at exit or at the peak: it leads with what was allocated.";
+
+/// What a line allocated and freed itself, beside its net figure: net
+/// growth alone hides that the frees land elsewhere.
+pub(super) fn own_frees(m: &memprof_profile::Metrics) -> String {
+    format!("allocated {}, freed {} here", size(m.alloc_bytes), size(m.free_bytes))
 }
 
 /// One sentence on what arena bytes are, said once per report.
@@ -197,14 +202,14 @@ pub enum Held {
 }
 
 impl Held {
-    fn bytes(self, m: &memprof_profile::Metrics) -> (u64, u64) {
+    pub(super) fn bytes(self, m: &memprof_profile::Metrics) -> (u64, u64) {
         match self {
             Held::AtExit => (m.retained_bytes, m.retained_arena_bytes),
             Held::AtPeak => (m.peak_bytes, m.peak_arena_bytes),
         }
     }
 
-    fn when(self) -> &'static str {
+    pub(super) fn when(self) -> &'static str {
         match self {
             Held::AtExit => "still held at exit",
             Held::AtPeak => "live at the heap's peak",
@@ -223,7 +228,7 @@ pub fn held_sentence(p: &Profile, s: &SubView, held: Held) -> String {
     out
 }
 
-fn top_held<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a SubView> {
+pub(super) fn top_held<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a SubView> {
     let p = a.profile;
     let mut subs: Vec<&SubView> = a
         .subs
@@ -240,120 +245,11 @@ fn top_held<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a SubView> {
     subs
 }
 
-fn top_held_lines<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a LineView> {
+pub(super) fn top_held_lines<'a>(a: &'a Analysis, top: usize, held: Held) -> Vec<&'a LineView> {
     let mut lines: Vec<&LineView> = a.lines.iter().filter(|l| held.bytes(&l.exclusive).0 > 0).collect();
     lines.sort_by_key(|l| std::cmp::Reverse(held.bytes(&l.exclusive).0));
     lines.truncate(top);
     lines
-}
-
-fn held_sections_text(a: &Analysis, top: usize, out: &mut String) {
-    let p = a.profile;
-    for held in [Held::AtExit, Held::AtPeak] {
-        let subs = top_held(a, top, held);
-        if subs.is_empty() {
-            continue;
-        }
-        let heading = match held {
-            Held::AtExit => "\nStill allocated at exit, by the sub that allocated it:".to_string(),
-            Held::AtPeak => format!(
-                "\nLive at the heap's peak ({}), by the sub that allocated it:",
-                size(p.peak.bytes.max(0) as u64)
-            ),
-        };
-        let _ = writeln!(out, "{heading}");
-        for s in subs {
-            let _ = writeln!(out, "  {}", held_sentence(p, s, held));
-        }
-        for l in top_held_lines(a, top.min(5), held) {
-            let (bytes, arena) = held.bytes(&l.exclusive);
-            let arena = if arena > 0 { format!(" ({} arena)", size(arena)) } else { String::new() };
-            let _ = writeln!(
-                out,
-                "  {:>11}{arena}  {}  {}",
-                size(bytes),
-                place(p, l.file, l.line),
-                source_text(p, l.file, l.line, 60)
-            );
-        }
-    }
-    let _ = writeln!(out, "\n{ARENA_NOTE}");
-}
-
-fn held_sections_markdown(a: &Analysis, top: usize, out: &mut String) {
-    let p = a.profile;
-    for held in [Held::AtExit, Held::AtPeak] {
-        let subs = top_held(a, top, held);
-        if subs.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "| allocated by | {} | of it arena |", held.when());
-        let _ = writeln!(out, "|---|---:|---:|");
-        for s in subs {
-            let (bytes, arena) = held.bytes(&s.inclusive);
-            let _ =
-                writeln!(out, "| `{}` | {} | {} |", cell(&p.frames[s.frame as usize].name), size(bytes), size(arena));
-        }
-        let _ = writeln!(out);
-    }
-    let _ = writeln!(out, "{ARENA_NOTE}\n");
-}
-
-fn markdown(a: &Analysis, top: usize) -> String {
-    let p = a.profile;
-    let mut out = String::new();
-    let _ = writeln!(out, "### Memory profile of `{}`\n", cell(&p.run.script));
-    let _ = writeln!(out, "{} {}\n", totals_sentence(p), peak_sentence(p));
-    let t = &p.totals;
-    let _ = writeln!(out, "| allocated | freed | net growth | heap peak |");
-    let _ = writeln!(out, "|---:|---:|---:|---:|");
-    let _ = writeln!(
-        out,
-        "| {} | {} | {} | {} |\n",
-        size(t.alloc_bytes),
-        size(t.free_bytes),
-        signed(t.net_bytes()),
-        size(p.peak.bytes.max(0) as u64)
-    );
-    let subs = top_subs(a, top);
-    if !subs.is_empty() {
-        let _ = writeln!(out, "| where | net growth | in its own lines | in subs it called | allocated |");
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|");
-        for s in subs {
-            let f = &p.frames[s.frame as usize];
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                cell(&frame_phrase(f.kind, &format!("`{}`", f.name))),
-                signed(s.inclusive.net_bytes()),
-                signed(s.exclusive.net_bytes()),
-                signed(s.inclusive.net_bytes() - s.exclusive.net_bytes()),
-                size(s.inclusive.alloc_bytes)
-            );
-        }
-        let _ = writeln!(out);
-    }
-    let lines = top_lines(a, top);
-    if !lines.is_empty() {
-        let _ = writeln!(out, "| line | net growth | allocated | source |");
-        let _ = writeln!(out, "|---|---:|---:|---|");
-        for l in lines {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                cell(&place(p, l.file, l.line)),
-                signed(l.exclusive.net_bytes()),
-                size(l.exclusive.alloc_bytes),
-                code(&source_text(p, l.file, l.line, 80))
-            );
-        }
-        let _ = writeln!(out);
-    }
-    if p.run.site_tracking {
-        held_sections_markdown(a, top, &mut out);
-    }
-    let _ = writeln!(out, "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>");
-    out
 }
 
 #[cfg(test)]
@@ -381,7 +277,16 @@ pub mod tests {
         assert!(
             r.contains("Allocated 111 bytes in 3 allocations, freed 0 bytes in 0: memory went up 111 bytes overall.")
         );
-        assert!(r.contains("+110 bytes  t.pl:1  sub bar { my $var = 1; }  [main::bar]"), "{r}");
+        assert!(
+            r.contains(
+                "+110 bytes  t.pl:1  sub bar { my $var = 1; }  [main::bar]  (allocated 110 bytes, freed 0 bytes here)"
+            ),
+            "{r}"
+        );
+        // Without site tracking it says so, and allocations lead.
+        let alloc = r.find("Lines that allocated most").unwrap_or(usize::MAX);
+        let net = r.find("Where memory went up").unwrap_or(0);
+        assert!(r.contains("Site tracking was off") && alloc < net, "{r}");
     }
 
     /// The rows of each Markdown table, as cell texts, parsed by pulldown-cmark.
@@ -421,10 +326,13 @@ pub mod tests {
         let p = recursive_profile();
         let md = render(&p, &ReportOptions { top: 5, format: Format::Markdown });
         let tables = markdown_tables(&md);
-        assert_eq!(tables.len(), 3, "totals, subs and lines: {md}");
-        assert_eq!(tables[0][0], vec!["allocated", "freed", "net growth", "heap peak"]);
-        assert_eq!(tables[1][1][0], "sub main::bar");
-        assert_eq!(tables[1][1][1], "+110 bytes");
-        assert_eq!(tables[2][1], vec!["t.pl:1", "+110 bytes", "110 bytes", "sub bar { my $var = 1; }"]);
+        assert_eq!(tables.len(), 4, "totals, allocations, subs and lines: {md}");
+        assert_eq!(tables[0][0], vec!["allocated", "freed", "net growth", "heap peak", "still held at exit"]);
+        assert_eq!(tables[0][1][4], "(not tracked)");
+        assert!(md.contains("Site tracking was off"), "{md}");
+        assert_eq!(tables[1][1], vec!["t.pl:1", "110 bytes", "2", "sub bar { my $var = 1; }"]);
+        assert_eq!(tables[2][1][0], "sub main::bar");
+        assert_eq!(tables[2][1][1], "+110 bytes");
+        assert_eq!(tables[3][1], vec!["t.pl:1", "+110 bytes", "110 bytes", "0 bytes", "sub bar { my $var = 1; }"]);
     }
 }
