@@ -5,6 +5,9 @@ mod analysis;
 mod commands;
 mod render;
 
+#[cfg(test)]
+mod damage_tests;
+
 fn main() {
     std::process::exit(commands::main());
 }

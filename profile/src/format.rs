@@ -12,11 +12,16 @@
 //!
 //! The header lets the reader tell a foreign file, a profile from a newer
 //! writer, a truncated file and a corrupted one apart before decoding, and
-//! name the problem.  Decoding is bounded by the file's size: postcard
-//! reads lengths from the input and never allocates more than it holds.
+//! name the problem.  [`read`] checks the header, and its length against
+//! the file's size, before reading the payload, and reads a pipe or device
+//! no further than the header says (and at most [`MAX_STREAMED_PAYLOAD`]).
+//! Decoding is bounded by the payload's size: postcard reads lengths from
+//! the input and never allocates more than it holds.  [`Profile::validate`]
+//! then checks every index, figure and time.
 
 use super::Profile;
 use std::fmt;
+use std::io::Read;
 use std::path::Path;
 
 /// The version this code writes, and the newest it reads.
@@ -30,9 +35,25 @@ pub enum ReadError {
     Io(String),
     Empty,
     NotAProfile,
-    NewerVersion { found: u32 },
-    Truncated { expected: u64, found: u64 },
-    TrailingData { expected: u64, found: u64 },
+    NewerVersion {
+        found: u32,
+    },
+    Truncated {
+        expected: u64,
+        found: u64,
+    },
+    TrailingData {
+        expected: u64,
+        found: u64,
+    },
+    /// A pipe or device went on past the payload the header promised.
+    MoreFollows {
+        expected: u64,
+    },
+    /// A pipe or device whose header promises more than is read from one.
+    TooLarge {
+        expected: u64,
+    },
     Corrupt(String),
 }
 
@@ -54,6 +75,13 @@ impl fmt::Display for ReadError {
                 f,
                 "corrupt: the header promises {expected} bytes of data but the file holds {found}"
             ),
+            ReadError::MoreFollows { expected } => {
+                write!(f, "corrupt: the header promises {expected} bytes of data but more follow")
+            }
+            ReadError::TooLarge { expected } => write!(
+                f,
+                "the header promises {expected} bytes of data, more than memprof reads from a file of unknown size ({MAX_STREAMED_PAYLOAD})"
+            ),
             ReadError::Corrupt(why) => write!(f, "corrupt: {why}"),
         }
     }
@@ -72,8 +100,20 @@ pub fn encode(profile: &Profile) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Decode the bytes of a profile file.
-pub fn decode(bytes: &[u8]) -> Result<Profile, ReadError> {
+/// The most a pipe, a device or any other file whose size is not known
+/// beforehand may hold: what is read from it stays bounded (`/dev/zero`, a
+/// FIFO that never ends) however big the header says the payload is.
+pub const MAX_STREAMED_PAYLOAD: u64 = 1 << 30;
+
+/// What the header says.
+struct Header {
+    payload_len: u64,
+    crc: u32,
+}
+
+/// Check the first bytes of a file: the magic, the version and that the
+/// header is whole.  `bytes` may be longer than the header.
+fn parse_header(bytes: &[u8]) -> Result<Header, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty);
     }
@@ -93,16 +133,19 @@ pub fn decode(bytes: &[u8]) -> Result<Profile, ReadError> {
     }
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[16..24]);
-    let expected = u64::from_le_bytes(len_bytes);
-    let payload = &bytes[HEADER_LEN..];
-    let found = payload.len() as u64;
+    Ok(Header { payload_len: u64::from_le_bytes(len_bytes), crc: word(24) })
+}
+
+/// Check the payload's length and checksum, decode it and validate it.
+fn decode_payload(header: &Header, payload: &[u8]) -> Result<Profile, ReadError> {
+    let (expected, found) = (header.payload_len, payload.len() as u64);
     if found < expected {
         return Err(ReadError::Truncated { expected, found });
     }
     if found > expected {
         return Err(ReadError::TrailingData { expected, found });
     }
-    if crc32fast::hash(payload) != word(24) {
+    if crc32fast::hash(payload) != header.crc {
         return Err(ReadError::Corrupt("the checksum does not match the data".into()));
     }
     let profile: Profile = postcard::from_bytes(payload).map_err(|e| ReadError::Corrupt(e.to_string()))?;
@@ -110,10 +153,72 @@ pub fn decode(bytes: &[u8]) -> Result<Profile, ReadError> {
     Ok(profile)
 }
 
-/// Read and decode a profile file.
+/// Decode the bytes of a profile file.
+pub fn decode(bytes: &[u8]) -> Result<Profile, ReadError> {
+    let header = parse_header(bytes)?;
+    decode_payload(&header, &bytes[HEADER_LEN..])
+}
+
+/// Read into `buf` until it is full or the file ends; returns how much was read.
+fn read_up_to(file: &mut impl Read, buf: &mut [u8]) -> Result<usize, ReadError> {
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::Io(io_message(&e))),
+        }
+    }
+    Ok(got)
+}
+
+/// Read and decode a profile file.  The header is read and checked first,
+/// and the payload length it gives against the file's size, so that a
+/// foreign, truncated or padded file is refused without reading it all; a
+/// file of unknown size (a pipe, a device) is read no further than the
+/// header says, and at most [`MAX_STREAMED_PAYLOAD`] bytes.
 pub fn read(path: &Path) -> Result<Profile, ReadError> {
-    let bytes = std::fs::read(path).map_err(|e| ReadError::Io(io_message(&e)))?;
-    decode(&bytes)
+    let io = |e: std::io::Error| ReadError::Io(io_message(&e));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(ReadError::Io("is a directory".into()));
+    }
+    let mut head = [0u8; HEADER_LEN];
+    let got = read_up_to(&mut file, &mut head)?;
+    let header = parse_header(&head[..got])?;
+    let expected = header.payload_len;
+    if meta.is_file() {
+        let found = meta.len().saturating_sub(HEADER_LEN as u64);
+        if found < expected {
+            return Err(ReadError::Truncated { expected, found });
+        }
+        if found > expected {
+            return Err(ReadError::TrailingData { expected, found });
+        }
+    } else if expected > MAX_STREAMED_PAYLOAD {
+        return Err(ReadError::TooLarge { expected });
+    }
+    // The size is checked (or bounded), so the buffer can be made once; a
+    // stream's grows as data comes, in case it ends early.
+    let capacity = if meta.is_file() { expected } else { expected.min(1 << 20) };
+    let mut payload = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    (&mut file).take(expected).read_to_end(&mut payload).map_err(io)?;
+    let found = payload.len() as u64;
+    if found < expected {
+        return Err(ReadError::Truncated { expected, found });
+    }
+    // One byte more than promised is enough to know the file is not this
+    // profile (a stream may never end, so it is not read to its end).
+    if read_up_to(&mut file, &mut [0u8; 1])? > 0 {
+        return Err(if meta.is_file() {
+            ReadError::TrailingData { expected, found: found.saturating_add(1) }
+        } else {
+            ReadError::MoreFollows { expected }
+        });
+    }
+    decode_payload(&header, &payload)
 }
 
 fn io_message(e: &std::io::Error) -> String {

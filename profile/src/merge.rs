@@ -90,11 +90,14 @@ impl Merger {
             self.largest_peak = p.peak.bytes;
             self.out.peak.entry = entry_map[p.peak.entry as usize];
         }
-        self.out.peak.bytes += p.peak.bytes;
+        self.out.peak.bytes = self.out.peak.bytes.saturating_add(p.peak.bytes);
         self.out.marks.extend(p.marks.iter().cloned());
         let run = &mut self.out.run;
-        run.untracked_free_bytes += p.run.untracked_free_bytes;
-        run.untracked_free_before_peak += p.run.untracked_free_before_peak;
+        // Saturating, like Metrics::add: absurd inputs give a result that
+        // validation refuses rather than a panic.
+        run.untracked_free_bytes = run.untracked_free_bytes.saturating_add(p.run.untracked_free_bytes);
+        run.untracked_free_before_peak =
+            run.untracked_free_before_peak.saturating_add(p.run.untracked_free_before_peak);
         run.merged_pids.push(p.run.pid);
         run.start_time = run.start_time.min(p.run.start_time);
         run.end_time = run.end_time.max(p.run.end_time);

@@ -250,6 +250,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Merge { files, output } => {
             let profiles = files.iter().map(|f| load(f)).collect::<Result<Vec<_>, _>>()?;
             let merged = memprof_profile::merge::merge(&profiles);
+            // Inputs valid one by one can add up past what a profile may
+            // hold; such a result is refused now rather than when read.
+            merged.validate().map_err(|e| Failure(format!("the merged profile would be invalid: {e}")))?;
             format::write(&output, &merged).map_err(Failure)?;
             Ok(0)
         }

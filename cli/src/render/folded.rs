@@ -9,9 +9,10 @@ use super::Metric;
 use memprof_profile::Profile;
 use std::collections::BTreeMap;
 
-/// Frame names may not contain the separator.
+/// Frame names may not contain the separator, nor end the line (a sub
+/// named through a glob, `*{"a\nb"}`, can hold a newline).
 fn clean(name: &str) -> String {
-    name.replace(';', ",")
+    name.replace(';', ",").replace(['\n', '\r'], " ")
 }
 
 /// The folded stacks and their figures, sorted by stack.  The second value

@@ -207,7 +207,7 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
         .collect();
 
     let stacks = include_stacks.then_some(Stacks { p, sites });
-    let max_stack_depth = (0..p.nodes.len()).map(|n| depth(p, n as u32)).max().unwrap_or(0);
+    let max_stack_depth = max_depth(p);
 
     let options = p.run.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
 
@@ -243,14 +243,16 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
         .map_err(std::io::Error::from)
 }
 
-/// Frames in a node's stack.
-fn depth(p: &Profile, mut n: u32) -> usize {
-    let mut d = 0;
-    while n != NONE {
-        d += 1;
-        n = p.nodes[n as usize].parent;
+/// Frames in the deepest stack.  One pass, since parents precede children
+/// (validated): walking up from every node is quadratic in the depth, and
+/// a deep chain of nodes would keep it busy for hours.
+fn max_depth(p: &Profile) -> usize {
+    let mut depth = Vec::with_capacity(p.nodes.len());
+    for n in &p.nodes {
+        let above = if n.parent == NONE { 0 } else { depth.get(n.parent as usize).copied().unwrap_or(0) };
+        depth.push(above + 1);
     }
-    d
+    depth.into_iter().max().unwrap_or(0)
 }
 
 /// The `stacks` list, serialised one stack at a time so that a profile

@@ -63,6 +63,11 @@ pub struct Comparison {
     pub lines: Vec<LineChange>,
 }
 
+/// The saved text of a line, trimmed ("" if none, or if the file is NONE).
+fn line_text(p: &Profile, file: u32, line: u32) -> String {
+    p.files.get(file as usize).and_then(|f| f.line_text(line)).unwrap_or("").trim().to_string()
+}
+
 /// Compare two profiles.  Changes smaller than `threshold` bytes are left out.
 pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
     let map = map_lines(old, new);
@@ -72,14 +77,14 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
     for s in &ao.subs {
         if is_reportable(old.frames[s.frame as usize].kind) {
             let v = subs.entry(map.frame_name(old, s.frame as usize)).or_default();
-            v.0 = Some(v.0.unwrap_or(0) + s.inclusive.net_bytes());
+            v.0 = Some(v.0.unwrap_or(0).saturating_add(s.inclusive.net_bytes()));
         }
     }
     for s in &an.subs {
         let f = &new.frames[s.frame as usize];
         if is_reportable(f.kind) {
             let v = subs.entry(f.name.clone()).or_default();
-            v.1 = Some(v.1.unwrap_or(0) + s.inclusive.net_bytes());
+            v.1 = Some(v.1.unwrap_or(0).saturating_add(s.inclusive.net_bytes()));
         }
     }
     let mut sub_changes: Vec<SubChange> = subs
@@ -91,7 +96,8 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
                 (_, None) => Status::Gone,
             };
             let (o, n) = (o.unwrap_or(0), n.unwrap_or(0));
-            SubChange { name, status, old_net_bytes: o, new_net_bytes: n, delta_bytes: n - o }
+            // Saturating: several frames can map to one name, each up to MAX_FIGURE.
+            SubChange { name, status, old_net_bytes: o, new_net_bytes: n, delta_bytes: n.saturating_sub(o) }
         })
         .filter(|c| c.delta_bytes != 0 && c.delta_bytes.unsigned_abs() >= threshold)
         .collect();
@@ -103,7 +109,7 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
     let mut line_changes = Vec::new();
     for l in &ao.lines {
         let file = old.file_name(l.file).to_string();
-        let text = old.files[l.file as usize].line_text(l.line).unwrap_or("").trim().to_string();
+        let text = line_text(old, l.file, l.line);
         let o = l.exclusive.net_bytes();
         match map.line(&file, l.line) {
             Some((nf, nl)) => {
@@ -143,7 +149,7 @@ pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
         line_changes.push(LineChange {
             old_file: None,
             old_line: None,
-            text: new.files[l.file as usize].line_text(l.line).unwrap_or("").trim().to_string(),
+            text: line_text(new, l.file, l.line),
             new_file: Some(key.0),
             new_line: Some(key.1),
             status: Status::New,
