@@ -83,9 +83,15 @@ enum Command {
         /// Leave out changes smaller than this many bytes
         #[arg(long, default_value_t = 1024, value_name = "BYTES")]
         threshold: u64,
-        /// Exit with status 1 when any sub grew by more than this many bytes (a CI gate)
+        /// Exit with status 1 when the run's total, or any line, grew by more
+        /// than this many bytes in --fail-over-metric (a CI gate)
         #[arg(long, value_name = "BYTES")]
         fail_over: Option<u64>,
+        /// What the gate judges: retained (held at exit; the default when
+        /// both runs tracked sites), peak, net (the default without site
+        /// tracking) or alloc
+        #[arg(long, value_name = "METRIC")]
+        fail_over_metric: Option<String>,
         /// How many subs and lines to list
         #[arg(long, default_value_t = 20)]
         top: usize,
@@ -218,11 +224,28 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&render::csv::render(&p, by)?)?;
             Ok(0)
         }
-        Command::Diff { old, new, format, output, threshold, fail_over, top } => {
+        Command::Diff { old, new, format, output, threshold, fail_over, fail_over_metric, top } => {
             if !matches!(format.as_str(), "text" | "markdown" | "md" | "json") {
                 return Err(Failure(format!("unknown format '{format}' (use text, markdown or json)")));
             }
             let (po, pn) = (load(&old)?, load(&new)?);
+            let sites = po.run.site_tracking && pn.run.site_tracking;
+            let gate_metric = match fail_over_metric.as_deref() {
+                None if sites => Metric::Retained,
+                None => Metric::Net,
+                Some(name) => {
+                    let m = Metric::parse(name)?;
+                    if m.needs_sites() && !sites {
+                        let which = if po.run.site_tracking { &new } else { &old };
+                        return Err(Failure(format!(
+                            "{}: made with MEMPROF=sites=0, so it has no {} figures for --fail-over-metric",
+                            which.display(),
+                            m.name()
+                        )));
+                    }
+                    m
+                }
+            };
             let c = render::diff::compare(&po, &pn, threshold);
             let text = match format.as_str() {
                 "json" => render::diff::json(&c) + "\n",
@@ -234,11 +257,19 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             }
             print(&text)?;
             // The gate looks at every change, not just those over the threshold.
-            let all = render::diff::compare(&po, &pn, 0);
-            Ok(match fail_over {
-                Some(limit) if all.subs.iter().any(|s| s.delta_bytes > limit as i64) => 1,
-                _ => 0,
-            })
+            let Some(limit) = fail_over else { return Ok(0) };
+            let over = render::diff::compare(&po, &pn, 0).over(gate_metric, limit);
+            if over.is_empty() {
+                return Ok(0);
+            }
+            eprintln!(
+                "memprof diff: {} grew by more than {limit} bytes (--fail-over):",
+                render::diff::what(gate_metric)
+            );
+            for o in over.iter().take(10) {
+                eprintln!("  {o}");
+            }
+            Ok(1)
         }
         Command::Timeline { file, output, title } => {
             let p = load(&file)?;

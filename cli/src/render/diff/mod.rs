@@ -1,22 +1,25 @@
-//! `memprof diff OLD NEW`: what changed between two runs, per sub and per
-//! line, largest growth first, in sentences for a code review; and a
-//! differential flame graph.
+//! `memprof diff OLD NEW`: what changed between two runs.  The run's
+//! totals first (held at exit, heap peak, net growth, allocated), then
+//! the lines and subs whose held-at-exit and peak figures grew (top-level
+//! code included, as `main` and as lines), then allocations and net
+//! growth; and a differential flame graph.  The gate (`--fail-over`)
+//! judges one metric, by default what was held at exit: net growth moves
+//! with wherever frees happen to land, and a leak shows as memory kept.
 //!
 //! Lines are matched by file and line number and, where the source moved,
-//! by the text of the line (a Myers diff of the saved line texts, edited
-//! runs paired in order), so an inserted line near the top does not make
-//! every later line "new".  The
-//! two main scripts are matched to each other even if their names differ,
-//! and anonymous subs and BEGIN blocks, whose names carry a line number,
-//! are matched through the same line mapping.
+//! by the text of the line (diff/lines.rs), so an inserted line near the
+//! top does not make every later line "new".  The two main scripts are
+//! matched to each other even if their names differ, and anonymous subs
+//! and BEGIN blocks, whose names carry a line number, are matched through
+//! the same line mapping.
 
-use super::report::is_reportable;
-use super::units::{magnitude, signed};
+use super::units::{magnitude, signed, size};
 use super::words::md_cell as cell;
+use super::Metric;
 use crate::analysis::Analysis;
-use memprof_profile::Profile;
+use memprof_profile::{FrameKind, Metrics, Profile};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 mod lines;
@@ -30,15 +33,55 @@ pub enum Status {
     Gone,
 }
 
+/// The figures a diff compares, of one place in one run.  Without site
+/// tracking `retained_bytes` and `peak_bytes` are 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    pub retained_bytes: i64,
+    pub peak_bytes: i64,
+    pub net_bytes: i64,
+    pub alloc_bytes: i64,
+}
+
+impl Figures {
+    fn of(m: &Metrics) -> Figures {
+        let signed = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Figures {
+            retained_bytes: signed(m.retained_bytes),
+            peak_bytes: signed(m.peak_bytes),
+            net_bytes: m.net_bytes(),
+            alloc_bytes: signed(m.alloc_bytes),
+        }
+    }
+
+    pub fn get(&self, metric: Metric) -> i64 {
+        match metric {
+            Metric::Retained => self.retained_bytes,
+            Metric::Peak => self.peak_bytes,
+            Metric::Net => self.net_bytes,
+            Metric::Alloc => self.alloc_bytes,
+        }
+    }
+
+    fn add(&mut self, o: &Figures) {
+        self.retained_bytes = self.retained_bytes.saturating_add(o.retained_bytes);
+        self.peak_bytes = self.peak_bytes.saturating_add(o.peak_bytes);
+        self.net_bytes = self.net_bytes.saturating_add(o.net_bytes);
+        self.alloc_bytes = self.alloc_bytes.saturating_add(o.alloc_bytes);
+    }
+}
+
+/// A sub's figures before and after (inclusive; `main` by its own
+/// statements, the top-level code).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SubChange {
     pub name: String,
     pub status: Status,
-    pub old_net_bytes: i64,
-    pub new_net_bytes: i64,
-    pub delta_bytes: i64,
+    pub old: Figures,
+    pub new: Figures,
 }
 
+/// A line's own figures before and after.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LineChange {
     pub old_file: Option<String>,
@@ -47,18 +90,40 @@ pub struct LineChange {
     pub new_line: Option<u32>,
     pub text: String,
     pub status: Status,
-    pub old_net_bytes: i64,
-    pub new_net_bytes: i64,
-    pub delta_bytes: i64,
+    pub old: Figures,
+    pub new: Figures,
+}
+
+/// How much a place's figure grew.
+pub trait Change {
+    fn figures(&self) -> (&Figures, &Figures);
+    fn delta(&self, metric: Metric) -> i64 {
+        let (o, n) = self.figures();
+        n.get(metric).saturating_sub(o.get(metric))
+    }
+}
+
+impl Change for SubChange {
+    fn figures(&self) -> (&Figures, &Figures) {
+        (&self.old, &self.new)
+    }
+}
+
+impl Change for LineChange {
+    fn figures(&self) -> (&Figures, &Figures) {
+        (&self.old, &self.new)
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct Comparison {
     pub old_script: String,
     pub new_script: String,
-    pub old_net_bytes: i64,
-    pub new_net_bytes: i64,
-    pub delta_bytes: i64,
+    /// Both runs tracked sites: retained and peak figures mean something.
+    pub site_tracking: bool,
+    /// The runs' totals; `peak_bytes` is the whole heap's peak.
+    pub old: Figures,
+    pub new: Figures,
     pub subs: Vec<SubChange>,
     pub lines: Vec<LineChange>,
 }
@@ -68,131 +133,194 @@ fn line_text(p: &Profile, file: u32, line: u32) -> String {
     p.files.get(file as usize).and_then(|f| f.line_text(line)).unwrap_or("").trim().to_string()
 }
 
-/// Compare two profiles.  Changes smaller than `threshold` bytes are left out.
+fn status<T>(o: &Option<T>, n: &Option<T>) -> Status {
+    match (o, n) {
+        (Some(_), Some(_)) => Status::Changed,
+        (None, _) => Status::New,
+        (_, None) => Status::Gone,
+    }
+}
+
+/// A run's totals as figures: the heap's peak, not the sum of the sites'.
+fn run_figures(p: &Profile) -> Figures {
+    let mut f = Figures::of(&p.totals);
+    f.peak_bytes = p.peak.bytes;
+    if !p.run.site_tracking {
+        f.retained_bytes = 0;
+        f.peak_bytes = 0;
+    }
+    f
+}
+
+/// Each sub's figures by name (old names mapped to new ones).
+fn sub_figures(p: &Profile, a: &Analysis, name: impl Fn(usize) -> String) -> BTreeMap<String, Figures> {
+    let mut out: BTreeMap<String, Figures> = BTreeMap::new();
+    for s in &a.subs {
+        let kind = p.frames[s.frame as usize].kind;
+        let m = match kind {
+            FrameKind::Main => &s.exclusive,
+            FrameKind::Pseudo => continue,
+            _ => &s.inclusive,
+        };
+        out.entry(name(s.frame as usize)).or_default().add(&Figures::of(m));
+    }
+    out
+}
+
+/// Compare two profiles.  Places whose figures all changed by less than
+/// `threshold` bytes are left out.
 pub fn compare(old: &Profile, new: &Profile, threshold: u64) -> Comparison {
     let map = map_lines(old, new);
     let (ao, an) = (Analysis::new(old), Analysis::new(new));
-
-    let mut subs: BTreeMap<String, (Option<i64>, Option<i64>)> = BTreeMap::new();
-    for s in &ao.subs {
-        if is_reportable(old.frames[s.frame as usize].kind) {
-            let v = subs.entry(map.frame_name(old, s.frame as usize)).or_default();
-            v.0 = Some(v.0.unwrap_or(0).saturating_add(s.inclusive.net_bytes()));
-        }
+    let site_tracking = old.run.site_tracking && new.run.site_tracking;
+    let mut subs: BTreeMap<String, (Option<Figures>, Option<Figures>)> = BTreeMap::new();
+    for (name, f) in sub_figures(old, &ao, |i| map.frame_name(old, i)) {
+        subs.entry(name).or_default().0 = Some(f);
     }
-    for s in &an.subs {
-        let f = &new.frames[s.frame as usize];
-        if is_reportable(f.kind) {
-            let v = subs.entry(f.name.clone()).or_default();
-            v.1 = Some(v.1.unwrap_or(0).saturating_add(s.inclusive.net_bytes()));
-        }
+    for (name, f) in sub_figures(new, &an, |i| new.frames[i].name.clone()) {
+        subs.entry(name).or_default().1 = Some(f);
     }
-    let mut sub_changes: Vec<SubChange> = subs
+    let subs = subs
         .into_iter()
-        .map(|(name, (o, n))| {
-            let status = match (o, n) {
-                (Some(_), Some(_)) => Status::Changed,
-                (None, _) => Status::New,
-                (_, None) => Status::Gone,
-            };
-            let (o, n) = (o.unwrap_or(0), n.unwrap_or(0));
-            // Saturating: several frames can map to one name, each up to MAX_FIGURE.
-            SubChange { name, status, old_net_bytes: o, new_net_bytes: n, delta_bytes: n.saturating_sub(o) }
+        .map(|(name, (o, n))| SubChange {
+            name,
+            status: status(&o, &n),
+            old: o.unwrap_or_default(),
+            new: n.unwrap_or_default(),
         })
-        .filter(|c| c.delta_bytes != 0 && c.delta_bytes.unsigned_abs() >= threshold)
         .collect();
-    sub_changes.sort_by(|a, b| b.delta_bytes.cmp(&a.delta_bytes).then_with(|| a.name.cmp(&b.name)));
-
-    let new_lines: HashMap<(String, u32), i64> =
-        an.lines.iter().map(|l| ((new.file_name(l.file).to_string(), l.line), l.exclusive.net_bytes())).collect();
-    let mut seen_new = std::collections::HashSet::new();
-    let mut line_changes = Vec::new();
+    let new_lines: HashMap<(String, u32), Figures> =
+        an.lines.iter().map(|l| ((new.file_name(l.file).to_string(), l.line), Figures::of(&l.exclusive))).collect();
+    let new_files: HashMap<&str, u32> =
+        new.files.iter().enumerate().map(|(i, f)| (f.name.as_str(), i as u32)).collect();
+    // A changed line is shown as it reads now.
+    let text_now = |file: &str, line: u32| new_files.get(file).map(|&f| line_text(new, f, line));
+    let mut seen_new = HashSet::new();
+    let mut lines = Vec::new();
     for l in &ao.lines {
         let file = old.file_name(l.file).to_string();
-        let text = line_text(old, l.file, l.line);
-        let o = l.exclusive.net_bytes();
-        match map.line(&file, l.line) {
-            Some((nf, nl)) => {
-                let n = new_lines.get(&(nf.clone(), nl)).copied().unwrap_or(0);
-                seen_new.insert((nf.clone(), nl));
-                line_changes.push(LineChange {
-                    old_file: Some(file),
-                    old_line: Some(l.line),
-                    new_file: Some(nf),
-                    new_line: Some(nl),
-                    text,
-                    status: Status::Changed,
-                    old_net_bytes: o,
-                    new_net_bytes: n,
-                    delta_bytes: n - o,
-                });
-            }
-            None => line_changes.push(LineChange {
-                old_file: Some(file),
-                old_line: Some(l.line),
-                new_file: None,
-                new_line: None,
-                text,
-                status: Status::Gone,
-                old_net_bytes: o,
-                new_net_bytes: 0,
-                delta_bytes: -o,
-            }),
+        let mapped = map.line(&file, l.line);
+        let n = mapped.as_ref().map(|key| new_lines.get(key).copied().unwrap_or_default());
+        if let Some(key) = &mapped {
+            seen_new.insert(key.clone());
         }
+        let text = mapped.as_ref().and_then(|(f, n)| text_now(f, *n)).unwrap_or_else(|| line_text(old, l.file, l.line));
+        let (new_file, new_line) = mapped.map_or((None, None), |(f, l)| (Some(f), Some(l)));
+        lines.push(LineChange {
+            old_file: Some(file),
+            old_line: Some(l.line),
+            new_file,
+            new_line,
+            text,
+            status: if n.is_some() { Status::Changed } else { Status::Gone },
+            old: Figures::of(&l.exclusive),
+            new: n.unwrap_or_default(),
+        });
     }
     for l in &an.lines {
         let key = (new.file_name(l.file).to_string(), l.line);
         if seen_new.contains(&key) {
             continue;
         }
-        let n = l.exclusive.net_bytes();
-        line_changes.push(LineChange {
+        lines.push(LineChange {
             old_file: None,
             old_line: None,
             text: line_text(new, l.file, l.line),
             new_file: Some(key.0),
             new_line: Some(key.1),
             status: Status::New,
-            old_net_bytes: 0,
-            new_net_bytes: n,
-            delta_bytes: n,
+            old: Figures::default(),
+            new: Figures::of(&l.exclusive),
         });
     }
-    line_changes.retain(|c| c.delta_bytes != 0 && c.delta_bytes.unsigned_abs() >= threshold);
-    line_changes.sort_by_key(|c| std::cmp::Reverse(c.delta_bytes));
-
-    Comparison {
+    let mut c = Comparison {
         old_script: old.run.script.clone(),
         new_script: new.run.script.clone(),
-        old_net_bytes: old.totals.net_bytes(),
-        new_net_bytes: new.totals.net_bytes(),
-        delta_bytes: new.totals.net_bytes() - old.totals.net_bytes(),
-        subs: sub_changes,
-        lines: line_changes,
+        site_tracking,
+        old: run_figures(old),
+        new: run_figures(new),
+        subs,
+        lines,
+    };
+    let metrics = c.metrics();
+    let keep = |ch: &dyn Change| metrics.iter().any(|&m| ch.delta(m).unsigned_abs() >= threshold.max(1));
+    c.subs.retain(|s| keep(s));
+    c.lines.retain(|l| keep(l));
+    c
+}
+
+impl Comparison {
+    /// The metrics both runs have, in the order the diff reports them.
+    pub fn metrics(&self) -> Vec<Metric> {
+        if self.site_tracking {
+            vec![Metric::Retained, Metric::Peak, Metric::Alloc, Metric::Net]
+        } else {
+            vec![Metric::Alloc, Metric::Net]
+        }
+    }
+
+    /// Subs by how much `metric` grew, most first, leaving out those it
+    /// did not change.
+    pub fn subs_by(&self, metric: Metric) -> Vec<&SubChange> {
+        sorted(&self.subs, metric, |s| s.name.clone())
+    }
+
+    /// Lines likewise.
+    pub fn lines_by(&self, metric: Metric) -> Vec<&LineChange> {
+        sorted(&self.lines, metric, line_place)
+    }
+
+    pub fn delta(&self, metric: Metric) -> i64 {
+        self.new.get(metric).saturating_sub(self.old.get(metric))
+    }
+
+    /// What breaks a `--fail-over LIMIT` gate on `metric`: the run's
+    /// total, and every line, that grew by more than the limit.
+    pub fn over(&self, metric: Metric, limit: u64) -> Vec<String> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut out = Vec::new();
+        if self.delta(metric) > limit {
+            out.push(format!("the run's {} grew by {}", what(metric), size(self.delta(metric).unsigned_abs())));
+        }
+        for l in self.lines_by(metric) {
+            if l.delta(metric) > limit {
+                out.push(format!("{} grew by {}  {}", line_place(l), size(l.delta(metric).unsigned_abs()), l.text));
+            }
+        }
+        out
     }
 }
 
-/// "main::foo: memory went up 53.0 KiB more than before (was 12.0 KiB, now 65.0 KiB)"
-pub fn sub_sentence(c: &SubChange) -> String {
+fn sorted<T: Change>(items: &[T], metric: Metric, key: impl Fn(&T) -> String) -> Vec<&T> {
+    let mut v: Vec<&T> = items.iter().filter(|c| c.delta(metric) != 0).collect();
+    v.sort_by(|a, b| b.delta(metric).cmp(&a.delta(metric)).then_with(|| key(a).cmp(&key(b))));
+    v
+}
+
+/// A metric as the diff's words say it.
+pub fn what(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Retained => "memory held at exit",
+        Metric::Peak => "memory live at the heap's peak",
+        Metric::Net => "net growth",
+        Metric::Alloc => "allocated memory",
+    }
+}
+
+/// "main::foo: held at exit went up 53.0 KiB (was 12.0 KiB, now 65.0 KiB)"
+pub fn sub_sentence(c: &SubChange, metric: Metric) -> String {
+    let (o, n) = (c.old.get(metric), c.new.get(metric));
     match c.status {
-        Status::New => format!("{}: new; memory went {} in it", c.name, direction(c.new_net_bytes)),
-        Status::Gone => format!("{}: gone (was {})", c.name, signed(c.old_net_bytes)),
+        Status::New => format!("{}: new, {}", c.name, signed(n)),
+        Status::Gone => format!("{}: gone (was {})", c.name, signed(o)),
         Status::Changed => format!(
-            "{}: memory went up {} {} than before (was {}, now {})",
+            "{}: {} {} (was {}, now {})",
             c.name,
-            magnitude(c.delta_bytes),
-            if c.delta_bytes >= 0 { "more" } else { "less" },
-            signed(c.old_net_bytes),
-            signed(c.new_net_bytes)
+            if c.delta(metric) >= 0 { "up" } else { "down" },
+            magnitude(c.delta(metric)),
+            signed(o),
+            signed(n)
         ),
-    }
-}
-
-fn direction(net: i64) -> String {
-    if net >= 0 {
-        format!("up {}", magnitude(net))
-    } else {
-        format!("down {}", magnitude(net))
     }
 }
 
@@ -209,45 +337,67 @@ fn line_place(c: &LineChange) -> String {
     }
 }
 
-fn line_what(c: &LineChange) -> String {
+fn line_what(c: &LineChange, metric: Metric) -> String {
+    let (o, n) = (c.old.get(metric), c.new.get(metric));
     match c.status {
-        Status::New => format!("new line, {}", signed(c.new_net_bytes)),
-        Status::Gone => format!("gone, was {}", signed(c.old_net_bytes)),
-        Status::Changed => {
-            format!("{} (was {}, now {})", signed(c.delta_bytes), signed(c.old_net_bytes), signed(c.new_net_bytes))
-        }
+        Status::New => format!("new line, {}", signed(n)),
+        Status::Gone => format!("gone, was {}", signed(o)),
+        Status::Changed => format!("{} (was {}, now {})", signed(c.delta(metric)), signed(o), signed(n)),
     }
 }
 
-fn headline(c: &Comparison) -> String {
-    format!(
-        "Net growth was {}, now {}: {} ({} -> {}).",
-        signed(c.old_net_bytes),
-        signed(c.new_net_bytes),
-        signed(c.delta_bytes),
-        c.old_script,
-        c.new_script
-    )
+/// The runs' totals, one sentence per metric.
+fn totals(c: &Comparison) -> Vec<String> {
+    c.metrics()
+        .into_iter()
+        .map(|m| {
+            format!(
+                "{}: {} (was {}, now {})",
+                capitalised(what(m)),
+                signed(c.delta(m)),
+                signed(c.old.get(m)),
+                signed(c.new.get(m))
+            )
+        })
+        .collect()
 }
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|f| f.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+const NO_SITES: &str =
+    "One of the runs was made with MEMPROF=sites=0: only allocations and net growth can be compared.";
 
 pub fn text(c: &Comparison, top: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", headline(c));
-    let _ = writeln!(out, "Sizes in binary units: 1 KiB = 1024 bytes.");
+    let _ = writeln!(out, "Memory of {} compared with {}", c.new_script, c.old_script);
+    let _ = writeln!(out, "Sizes in binary units: 1 KiB = 1024 bytes.\n");
+    for t in totals(c) {
+        let _ = writeln!(out, "{t}");
+    }
+    if !c.site_tracking {
+        let _ = writeln!(out, "{NO_SITES}");
+    }
     if c.subs.is_empty() && c.lines.is_empty() {
         let _ = writeln!(out, "\nNo sub or line changed by more than the threshold.");
         return out;
     }
-    if !c.subs.is_empty() {
-        let _ = writeln!(out, "\nSubs, largest growth first:");
-        for s in c.subs.iter().take(top) {
-            let _ = writeln!(out, "  {}", sub_sentence(s));
+    for m in c.metrics() {
+        let lines = c.lines_by(m);
+        if !lines.is_empty() {
+            let _ = writeln!(out, "\nLines by {}, largest growth first:", what(m));
+            for l in lines.into_iter().take(top) {
+                let _ = writeln!(out, "  {}  {}  {}", line_place(l), line_what(l, m), l.text);
+            }
         }
-    }
-    if !c.lines.is_empty() {
-        let _ = writeln!(out, "\nLines, largest growth first:");
-        for l in c.lines.iter().take(top) {
-            let _ = writeln!(out, "  {}  {}  {}", line_place(l), line_what(l), l.text);
+        let subs = c.subs_by(m);
+        if !subs.is_empty() {
+            let _ = writeln!(out, "Subs by {}:", what(m));
+            for s in subs.into_iter().take(top) {
+                let _ = writeln!(out, "  {}", sub_sentence(s, m));
+            }
         }
     }
     out
@@ -256,35 +406,55 @@ pub fn text(c: &Comparison, top: usize) -> String {
 pub fn markdown(c: &Comparison, top: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Memory: `{}` compared with `{}`\n", cell(&c.new_script), cell(&c.old_script));
-    let _ = writeln!(out, "{}\n", headline(c));
-    if !c.subs.is_empty() {
-        let _ = writeln!(out, "| sub | change | before | after |");
-        let _ = writeln!(out, "|---|---:|---:|---:|");
-        for s in c.subs.iter().take(top) {
-            let change = match s.status {
-                Status::New => format!("new, {}", signed(s.delta_bytes)),
-                Status::Gone => format!("gone, {}", signed(s.delta_bytes)),
-                Status::Changed => signed(s.delta_bytes),
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | {} | {} | {} |",
-                cell(&s.name),
-                change,
-                signed(s.old_net_bytes),
-                signed(s.new_net_bytes)
-            );
-        }
-        let _ = writeln!(out);
+    let _ = writeln!(out, "| run | change | before | after |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for m in c.metrics() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            what(m),
+            signed(c.delta(m)),
+            signed(c.old.get(m)),
+            signed(c.new.get(m))
+        );
     }
-    if !c.lines.is_empty() {
-        let _ = writeln!(out, "| line | change | source |");
-        let _ = writeln!(out, "|---|---|---|");
-        for l in c.lines.iter().take(top) {
-            let src = if l.text.is_empty() { String::new() } else { format!("`{}`", cell(&l.text)) };
-            let _ = writeln!(out, "| {} | {} | {} |", cell(&line_place(l)), line_what(l), src);
+    let _ = writeln!(out);
+    if !c.site_tracking {
+        let _ = writeln!(out, "{NO_SITES}\n");
+    }
+    for m in c.metrics() {
+        let lines = c.lines_by(m);
+        if !lines.is_empty() {
+            let _ = writeln!(out, "| line | {} | source |", what(m));
+            let _ = writeln!(out, "|---|---|---|");
+            for l in lines.into_iter().take(top) {
+                let src =
+                    if l.text.is_empty() { String::new() } else { format!("`{}`", cell(&l.text).replace('`', "'")) };
+                let _ = writeln!(out, "| {} | {} | {} |", cell(&line_place(l)), line_what(l, m), src);
+            }
+            let _ = writeln!(out);
         }
-        let _ = writeln!(out);
+        let subs = c.subs_by(m);
+        if !subs.is_empty() {
+            let _ = writeln!(out, "| sub | {} | before | after |", what(m));
+            let _ = writeln!(out, "|---|---:|---:|---:|");
+            for s in subs.into_iter().take(top) {
+                let change = match s.status {
+                    Status::New => format!("new, {}", signed(s.delta(m))),
+                    Status::Gone => format!("gone, {}", signed(s.delta(m))),
+                    Status::Changed => signed(s.delta(m)),
+                };
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} |",
+                    cell(&s.name),
+                    change,
+                    signed(s.old.get(m)),
+                    signed(s.new.get(m))
+                );
+            }
+            let _ = writeln!(out);
+        }
     }
     let _ = writeln!(out, "<sub>Sizes in binary units (1 KiB = 1024 bytes). Made by Devel::MemProf.</sub>");
     out
@@ -338,6 +508,13 @@ mod tests {
         q
     }
 
+    fn retotal(p: &mut Profile) {
+        p.totals = Metrics::default();
+        for e in &p.entries {
+            p.totals.add(&e.metrics);
+        }
+    }
+
     #[test]
     fn a_shifted_copy_matches_every_line() {
         let p = recursive_profile();
@@ -353,13 +530,36 @@ mod tests {
         let mut q = shifted(&p, 1);
         q.entries[0].metrics.alloc_bytes += 1 << 20;
         let c = compare(&p, &q, 0);
-        assert_eq!(
-            sub_sentence(&c.subs[0]),
-            "main::bar: memory went up 1.00 MiB more than before (was +110 bytes, now +1.00 MiB)"
-        );
-        assert_eq!(c.lines[0].old_line, Some(1));
-        assert_eq!(c.lines[0].new_line, Some(2));
-        assert_eq!(c.lines[0].delta_bytes, 1 << 20);
+        let subs = c.subs_by(Metric::Net);
+        assert_eq!(sub_sentence(subs[0], Metric::Net), "main::bar: up 1.00 MiB (was +110 bytes, now +1.00 MiB)");
+        let lines = c.lines_by(Metric::Net);
+        assert_eq!(lines[0].old_line, Some(1));
+        assert_eq!(lines[0].new_line, Some(2));
+        assert_eq!(lines[0].delta(Metric::Net), 1 << 20);
+        assert_eq!(c.metrics(), [Metric::Alloc, Metric::Net], "no site tracking: no retained or peak");
+    }
+
+    #[test]
+    fn the_gate_judges_held_bytes_of_the_run_and_of_each_line() {
+        let mut p = recursive_profile();
+        p.run.site_tracking = true;
+        let mut q = shifted(&p, 1);
+        // Line 1 keeps 2 MiB more at exit, though its net growth moved
+        // elsewhere (the frees land on line 5).
+        q.entries[0].metrics.retained_bytes += 2 << 20;
+        q.totals.retained_bytes += 2 << 20;
+        q.entries[0].metrics.alloc_bytes += 3 << 20;
+        q.entries[2].metrics.free_bytes += 3 << 20;
+        retotal(&mut q);
+        let c = compare(&p, &q, 0);
+        assert_eq!(c.delta(Metric::Retained), 2 << 20);
+        let over = c.over(Metric::Retained, 1 << 20);
+        assert_eq!(over[0], "the run's memory held at exit grew by 2.00 MiB");
+        assert!(over[1].starts_with("t.pl:2 (was line 1) grew by 2.00 MiB"), "{over:?}");
+        assert!(c.over(Metric::Retained, 3 << 20).is_empty());
+        let net = c.over(Metric::Net, 1 << 20);
+        assert!(!net.iter().any(|o| o.starts_with("the run's")), "the run's net growth did not move: {net:?}");
+        assert!(compare(&q, &q, 0).over(Metric::Retained, 0).is_empty(), "a run against itself passes");
     }
 
     #[test]
@@ -367,10 +567,14 @@ mod tests {
         let p = recursive_profile();
         let mut q = shifted(&p, 1);
         q.entries[0].metrics.alloc_bytes += 1 << 20;
+        retotal(&mut q);
         let md = markdown(&compare(&p, &q, 0), 10);
         let tables = crate::render::report::tests::markdown_tables(&md);
-        assert_eq!(tables[0][0], vec!["sub", "change", "before", "after"]);
-        assert_eq!(tables[0][1], vec!["main::bar", "+1.00 MiB", "+110 bytes", "+1.00 MiB"]);
+        assert_eq!(tables[0][0], vec!["run", "change", "before", "after"]);
+        assert_eq!(tables[0][1], vec!["allocated memory", "+1.00 MiB", "+111 bytes", "+1.00 MiB"]);
+        assert_eq!(tables[0][2][0], "net growth");
+        assert_eq!(tables[1][0], vec!["line", "allocated memory", "source"]);
         assert_eq!(tables[1][1][0], "t.pl:2 (was line 1)");
+        assert_eq!(tables[2][1], vec!["main::bar", "+1.00 MiB", "+110 bytes", "+1.00 MiB"]);
     }
 }
