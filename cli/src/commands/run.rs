@@ -149,7 +149,7 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         profile = PathBuf::from(s);
     }
     if !args.no_render || !args.quiet {
-        render_after(&profile, &args);
+        render_after(&profile, &args, &status);
     }
     Ok(exit_like(status))
 }
@@ -164,7 +164,7 @@ fn stem(script: &str) -> String {
 
 /// After the program: flame graphs and the first screen of the report,
 /// on stderr so that the program's stdout stays clean for pipes.
-fn render_after(profile: &Path, args: &RunArgs) {
+fn render_after(profile: &Path, args: &RunArgs, status: &std::process::ExitStatus) {
     let say = |line: &str| {
         if !args.quiet {
             eprintln!("{line}");
@@ -173,7 +173,10 @@ fn render_after(profile: &Path, args: &RunArgs) {
     let p = match memprof_profile::format::read(profile) {
         Ok(p) => p,
         Err(e) => {
-            say(&format!("memprof: no profile at {}: {e}", profile.display()));
+            say(&match killed_by(status) {
+                Some(why) => format!("memprof: {why}: no profile could be written ({}: {e})", profile.display()),
+                None => format!("memprof: no profile at {}: {e}", profile.display()),
+            });
             return;
         }
     };
@@ -212,6 +215,21 @@ fn render_after(profile: &Path, args: &RunArgs) {
         eprintln!("memprof: flame graphs: {}", written.join(", "));
     }
     eprintln!("memprof: more with `memprof report {}`", profile.display());
+}
+
+/// A death by a signal that leaves no chance to write the profile.
+fn killed_by(status: &std::process::ExitStatus) -> Option<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let sig = status.signal()?;
+    // SAFETY: strsignal returns a pointer to a static or thread-local
+    // string (never NULL on glibc); it is copied at once.
+    let name = unsafe { std::ffi::CStr::from_ptr(libc::strsignal(sig)) }.to_string_lossy().into_owned();
+    let how = match sig {
+        libc::SIGKILL => "which no program can catch",
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGABRT => "a crash",
+        _ => "a signal it did not handle (MEMPROF=sigexit=1 writes the profile on INT, TERM and HUP)",
+    };
+    Some(format!("the program was killed by signal {sig} ({name}), {how}"))
 }
 
 /// Our exit status: the program's, or its death by the same signal.
