@@ -55,7 +55,7 @@ uint32_t memprof_cop_line(const void *cop)
 }
 
 const char *memprof_cv_name(void *interp, const void *cvp, const char **pkg, size_t *pkg_len,
-                            size_t *name_len, int *is_anon)
+                            size_t *name_len, int *is_anon, int *utf8)
 {
     MP_dTHX(interp);
     CV *const cv = (CV *)cvp;
@@ -66,11 +66,14 @@ const char *memprof_cv_name(void *interp, const void *cvp, const char **pkg, siz
     *pkg = NULL;
     *pkg_len = 0;
     *is_anon = CvANON(cv) ? 1 : 0;
+    *utf8 = 0;
     if (CvNAMED(cv)) {
         HEK *const hek = CvNAME_HEK(cv);
         if (hek != NULL) {
             name = HEK_KEY(hek);
             len = HEK_LEN(hek);
+            if (HEK_UTF8(hek))
+                *utf8 |= MEMPROF_NAME_UTF8;
         }
         stash = CvSTASH(cv);
     } else {
@@ -80,6 +83,8 @@ const char *memprof_cv_name(void *interp, const void *cvp, const char **pkg, siz
             name = GvNAME(gv);
             len = GvNAMELEN(gv);
             stash = GvSTASH(gv);
+            if (GvNAMEUTF8(gv))
+                *utf8 |= MEMPROF_NAME_UTF8;
         }
         if (stash == NULL)
             stash = CvSTASH(cv);
@@ -89,6 +94,8 @@ const char *memprof_cv_name(void *interp, const void *cvp, const char **pkg, siz
         if (hvname != NULL) {
             *pkg = hvname;
             *pkg_len = HvNAMELEN_get(stash);
+            if (HvNAMEUTF8(stash))
+                *utf8 |= MEMPROF_PKG_UTF8;
         }
     }
     *name_len = len;

@@ -197,9 +197,13 @@ int memprof_cop_cacheable(const void *cop);
 /* A CV's CvSTART op, as an identity (NULL for an XSUB). */
 const void *memprof_cv_start_op(const void *cv);
 /* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
- * sub's own name (or "__ANON__") and sets *is_anon. */
+ * sub's own name (or "__ANON__") and sets *is_anon, and in *utf8 which of
+ * the two are UTF-8 (else they are Latin-1: perl stores a name whose
+ * characters all fit in a byte that way, even under `use utf8`). */
+#define MEMPROF_NAME_UTF8 1
+#define MEMPROF_PKG_UTF8 2
 const char *memprof_cv_name(void *interp, const void *cv, const char **pkg, size_t *pkg_len,
-                            size_t *name_len, int *is_anon);
+                            size_t *name_len, int *is_anon, int *utf8);
 /* The first COP of a CV's body, or NULL. */
 const void *memprof_cv_start_cop(const void *cv);
 /* String value of an SV if it already has one (never upgrades or allocates). */

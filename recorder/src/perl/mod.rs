@@ -51,6 +51,24 @@ pub unsafe fn pv_string(p: *const std::ffi::c_char, len: usize) -> Option<String
     Some(String::from_utf8_lossy(bytes).into_owned())
 }
 
+/// A name perl owns (a sub's, a package's): UTF-8 when perl's flag says so,
+/// else Latin-1, one character per byte, as perl reads it.
+///
+/// # Safety
+/// `p` must point at `len` readable bytes (or be NULL).
+pub unsafe fn name_string(p: *const std::ffi::c_char, len: usize, utf8: bool) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: the caller guarantees the length.
+    let bytes = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+    Some(if utf8 {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    })
+}
+
 /// The string value of an SV, if it has one already.
 ///
 /// # Safety
