@@ -20,6 +20,13 @@ void *memprof_compiling_cop(void *interp)
     return &PL_compiling;
 }
 
+const uint32_t *memprof_compiling_line(void *interp)
+{
+    MP_dTHX(interp);
+    /* line_t is U32 on every perl (cop.h). */
+    return (const uint32_t *)&PL_compiling.cop_line;
+}
+
 void *memprof_curstackinfo(void *interp)
 {
     MP_dTHX(interp);

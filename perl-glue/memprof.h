@@ -102,6 +102,10 @@ struct memprof_tls {
     uint32_t cur_node;
     uint32_t cur_file;
     uint32_t cur_line;
+    /* While perl compiles: its line counter (PL_compiling's cop_line), which
+     * moves without a statement boundary.  The hooks credit what the parser
+     * allocated so far to cur_line when it changes.  NULL otherwise. */
+    const uint32_t *compile_line;
 
     struct memprof_file_slot *file_cache; /* MEMPROF_FILE_CACHE_SIZE slots */
     uint64_t cop_generation; /* bumped whenever a COP is freed */
@@ -184,6 +188,8 @@ void memprof_rs_after_dlopen(void);
 /* Interpreter accessors (macros in Perl's headers). */
 void *memprof_curcop(void *interp);
 void *memprof_compiling_cop(void *interp);
+/* The line counter of PL_compiling. */
+const uint32_t *memprof_compiling_line(void *interp);
 void *memprof_curstackinfo(void *interp);
 int memprof_parser_active(void *interp);
 int memprof_phase(void *interp);
@@ -237,6 +243,9 @@ void memprof_rs_flush(void *interp, struct memprof_tls *t, int64_t sv_count);
  * when it also set t->cur_file and t->cur_line (compiling, or a
  * pseudo-location), zero when they are the COP's. */
 int memprof_rs_sync(void *interp, struct memprof_tls *t, const void *cop);
+/* The line perl is compiling moved on (t->compile_line): credit what moved
+ * so far to the line before, and make the new one current. */
+void memprof_rs_compile_line(struct memprof_tls *t);
 /* Every few thousand allocations: a timeline sample may be due. */
 void memprof_rs_sample(struct memprof_tls *t);
 /* The entry that allocations are credited to now, or MEMPROF_NO_SITE. */

@@ -127,6 +127,7 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
             }
         }
         t->cur_line = CopLINE(cop);
+        t->compile_line = NULL;
     }
     t->cur_site = MEMPROF_UNRESOLVED;
 }

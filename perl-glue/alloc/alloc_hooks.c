@@ -52,10 +52,18 @@ struct memprof_tls *memprof_tls_get(void) { return &memprof_tls_data; }
 MEMPROF_ALLOC_HOOKS(DECLARE_ORIGINAL)
 #undef DECLARE_ORIGINAL
 
+/* Compile time: what the parser allocates belongs to the line it is on. */
+static inline void follow_compile_line(struct memprof_tls *t)
+{
+    if (__builtin_expect(t->compile_line != NULL, 0) && *t->compile_line != t->cur_line)
+        memprof_rs_compile_line(t);
+}
+
 static inline void count_alloc(struct memprof_tls *t, void *p)
 {
     if (p == NULL || t->guard)
         return;
+    follow_compile_line(t);
     const uint64_t size = malloc_usable_size(p);
     t->alloc_bytes += size;
     t->alloc_count++;
@@ -75,6 +83,7 @@ static inline void count_free(struct memprof_tls *t, void *p)
 {
     if (p == NULL || t->guard)
         return;
+    follow_compile_line(t);
     const uint64_t size = malloc_usable_size(p);
     t->free_bytes += size;
     t->free_count++;

@@ -48,6 +48,7 @@ macro_rules! same_type_as_c {
 
 same_type_as_c! {
     hooks::memprof_rs_after_dlopen => memprof_rs_after_dlopen,
+    recorder::entry::memprof_rs_compile_line => memprof_rs_compile_line,
     recorder::sites::memprof_rs_current_site => memprof_rs_current_site,
     recorder::entry::memprof_rs_disable => memprof_rs_disable,
     recorder::entry::memprof_rs_enable => memprof_rs_enable,

@@ -82,6 +82,30 @@ pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_coun
     }
 }
 
+/// Called from the allocation hooks while perl compiles, when its line
+/// counter has moved: what moved so far belongs to the line before.
+#[no_mangle]
+pub extern "C" fn memprof_rs_compile_line(t: *mut memprof_tls) {
+    // SAFETY: the hook passes this thread's TLS block; it runs inside
+    // perl's allocation, when no Rust code holds the block or the recorder.
+    let t = unsafe { &mut *t };
+    // SAFETY: as above.
+    let Some(r) = (unsafe { recorder(t) }) else {
+        t.compile_line = std::ptr::null();
+        return;
+    };
+    if r.state == State::Running && t.interp == r.interp {
+        // SAFETY: the interpreter is live (it is compiling).
+        let sv_count = unsafe { perl::memprof_sv_count(r.interp) };
+        r.credit(t, sv_count);
+    }
+    if !t.compile_line.is_null() {
+        // SAFETY: compile_line points at PL_compiling's line counter.
+        t.cur_line = unsafe { *t.compile_line };
+    }
+    t.cur_site = perl::MEMPROF_UNRESOLVED;
+}
+
 #[no_mangle]
 pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
     // SAFETY: the hook passes this thread's TLS block.

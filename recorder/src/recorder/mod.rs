@@ -303,6 +303,7 @@ impl Recorder {
         t.cur_node = at.node;
         t.cur_file = at.file;
         t.cur_line = 0;
+        t.compile_line = std::ptr::null();
         t.cur_site = perl::MEMPROF_UNRESOLVED;
     }
 

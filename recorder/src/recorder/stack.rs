@@ -221,7 +221,11 @@ impl Recorder {
                 let file = self.compiling_file();
                 t.cur_node = self.compile_node(top, file);
                 t.cur_file = file;
-                t.cur_line = 0;
+                // SAFETY: the interpreter is live; PL_compiling lives as long.
+                t.compile_line = unsafe { perl::memprof_compiling_line(interp) };
+                // SAFETY: as above.
+                t.cur_line = unsafe { *t.compile_line };
+                t.cur_site = perl::MEMPROF_UNRESOLVED;
             } else {
                 let at = if self.main_done || self.phase() >= perl::perl_phase_PERL_PHASE_END as i32 {
                     self.pseudo.exit
