@@ -1,14 +1,15 @@
 #!/bin/bash
 # Install what building and testing Devel::MemProf needs on Debian or
 # Ubuntu: a C compiler, libclang for bindgen, perl's headers, and the
-# programs the tests compare against or drive.  Rust (cargo) must already be there.
+# programs the tests compare against or drive (go tool pprof reads the
+# pprof export in t/72-export.t).  Rust (cargo) must already be there.
 set -euo pipefail
 
 packages=(
     build-essential libclang-dev libperl-dev perl
     libjson-xs-perl libxml-parser-perl libmoose-perl heaptrack time
     libdevel-nytprof-perl perltidy libperl-critic-perl
-    chromium curl xz-utils
+    chromium curl xz-utils golang-go
 )
 # t/50-html.t opens the HTML report in chromium, driven from node.  A node
 # that brought its own npm (NodeSource's) must not get Debian's npm.

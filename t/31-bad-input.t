@@ -41,6 +41,7 @@ my @commands = (
     [ 'diff old',   sub { ( 'diff', @_, $good ) } ],
     [ 'diff new',   sub { ( 'diff', $good, @_ ) } ],
     [ 'merge',      sub { ( 'merge', $good, @_, '-o', "$dir/merged.out" ) } ],
+    [ 'export',     sub { ( 'export', '--format', 'pprof', @_, '-o', "$dir/x.pb.gz" ) } ],
 );
 
 for my $c (@commands) {
@@ -56,8 +57,11 @@ for my $c (@commands) {
 }
 ok( !-e "$dir/merged.out", 'a failed merge writes nothing' );
 ok( !-e "$dir/x.svg",      'a failed flamegraph writes nothing' );
+ok( !-e "$dir/x.pb.gz",    'a failed export writes nothing' );
 
-for my $cmd ( [ 'flamegraph', '--metric', 'weight', $good ], [ 'folded', '--metric', 'weight', $good ] ) {
+for my $cmd ( [ 'flamegraph', '--metric', 'weight', $good ], [ 'folded', '--metric', 'weight', $good ],
+    [ 'export', '--format', 'pprof', '--metric', 'weight', $good ] )
+{
     my ( $out, $err, $status ) = run_capture( [ $bin, @$cmd ] );
     is( $status >> 8, 2, "$cmd->[0] with an unknown metric: exit status 2" );
     is( $err, "memprof: unknown metric 'weight' (use net, alloc, retained or peak)\n", '... and says so in one line' );

@@ -28,6 +28,7 @@ my %options = (
     merge      => [qw(--output)],
     timeline   => [qw(--output --title)],
     html       => [qw(--output)],
+    export     => [qw(--format --metric --output)],
 );
 my ($top) = run_capture( [ memprof_bin(), '--help' ] );
 my $pod = slurp("$root/lib/memprof.pod");

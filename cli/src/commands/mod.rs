@@ -1,6 +1,7 @@
 //! The `memprof` command line.  Every failure the user can cause (a bad
 //! file, an unknown metric) is one line on stderr and exit status 2.
 
+mod export;
 mod run;
 
 use crate::render::{self, Metric};
@@ -149,6 +150,23 @@ enum Command {
         /// Leave out the file:line leaf frames
         #[arg(long)]
         no_lines: bool,
+    },
+    /// Write the profile for pprof, speedscope or the Firefox Profiler
+    #[command(after_help = export::AFTER_HELP)]
+    Export {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// pprof (gzipped protobuf), speedscope or firefox (JSON)
+        #[arg(long, short)]
+        format: String,
+        /// The metric the viewer opens on (the file has them all): net, alloc, retained or peak
+        #[arg(long, short, default_value = "net")]
+        metric: String,
+        /// Where to write it, - for standard output [default: the profile's name with .pb.gz,
+        /// .speedscope.json or .firefox.json instead of .out, in the current directory]
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -312,6 +330,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&render::folded::render(&p, m, !no_lines))?;
             Ok(0)
         }
+        Command::Export { file, format, metric: name, output } => export::export(&file, &format, &name, output),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod diff;
+pub mod export;
 pub mod flamegraph;
 pub mod folded;
 pub mod html;
