@@ -9,9 +9,9 @@ package Test::MemProf;
 use strict;
 use warnings;
 
-use Carp qw(croak);
-use Exporter qw(import);
-use File::Spec ();
+use Carp          qw(croak);
+use Exporter      qw(import);
+use File::Spec    ();
 use Test::Builder ();
 
 require Devel::MemProf;
@@ -53,12 +53,12 @@ sub parse_size {
         . "or a number with KiB, MiB or GiB ('512 KiB', '2 MiB'; 1 KiB = 1024 bytes)";
 }
 
-# 1536 -> "1.50 KiB (1,536 bytes)"; small sizes are only bytes.
+# 1536 -> "1.5 KiB (1,536 bytes)"; under 1 KiB only bytes.
 sub format_size {
     my ($bytes) = @_;
-    my $sign = $bytes < 0 ? '-' : '';
-    my $abs  = abs $bytes;
-    my $exact = _commify($abs) . ( $abs == 1 ? ' byte' : ' bytes' );
+    my $sign    = $bytes < 0 ? '-' : '';
+    my $abs     = abs $bytes;
+    my $exact   = _commify($abs) . ( $abs == 1 ? ' byte' : ' bytes' );
     return "$sign$exact" if $abs < 1024;
     my @units = qw(KiB MiB GiB TiB);
     my $n     = $abs / 1024;
@@ -141,14 +141,14 @@ sub _site_lines {
 # --- memory_ok --------------------------------------------------------
 
 sub memory_ok (&@) {
-    my ( $code, @args ) = @_;
+    my ( $code, @args )  = @_;
     my ( $name, %limit ) = _args( 'memory_ok', [ sort keys %FIGURE ], @args );
     croak 'Test::MemProf::memory_ok: give a budget: max => SIZE, allocated => SIZE or retained => SIZE'
         unless %limit;
     my %budget = map { $_ => parse_size( $limit{$_}, $_ ) } keys %limit;
-    $name = 'memory_ok ' . join( ', ', map {"$_ $limit{$_}"} sort keys %limit ) unless defined $name;
+    $name = 'memory_ok ' . join( ', ', map { "$_ $limit{$_}" } sort keys %limit ) unless defined $name;
 
-    my $m = Devel::MemProf::measure($code);
+    my $m    = Devel::MemProf::measure($code);
     my @over = grep { $m->{ $FIGURE{$_} } > $budget{$_} } grep { exists $budget{$_} } qw(max allocated retained);
 
     my $tb = Test::Builder->new;
@@ -164,11 +164,12 @@ sub memory_ok (&@) {
     my @sites = _user_sites( $m->{sites} );
     if ( grep { $_ ne 'retained' } @over ) {
         my @lines = _site_lines( \@sites, 'allocated', $TOP_LINES );
-        push @diag, @lines ? ( 'the lines that allocated most inside the block:', @lines )
+        push @diag, @lines
+            ? ( 'the lines that allocated most inside the block:', @lines )
             : 'no line of the program allocated inside the block';
     }
     if ( grep { $_ eq 'retained' } @over ) {
-        my @held = map { +{ %$_, blocks => $_->{retained_blocks} } } @sites;
+        my @held  = map { +{ %$_, blocks => $_->{retained_blocks} } } @sites;
         my @lines = _site_lines( \@held, 'retained', $TOP_LINES );
         push @diag, 'still held, by the line that allocated it:', @lines if @lines;
     }
@@ -207,6 +208,7 @@ sub _leak_check {
         $g->{retained} -= $s->{retained};
         $g->{blocks}   -= $s->{retained_blocks};
     }
+
     # Held after both series, and more after the longer one: in bytes, in
     # heap blocks or in live scalars.  Blocks count as well as bytes: a
     # buffer that grows with everything leaked so far (perl reallocates it
@@ -214,17 +216,19 @@ sub _leak_check {
     # longer series hold fewer bytes than the shorter one.
     my $held_blocks = sub { my $n = 0; $n += $_->{retained_blocks} for @{ $_[0]{sites} }; $n };
     my $grows       = sub { my ( $shorter, $longer ) = @_; $shorter > 0 && $longer > $shorter };
-    my $leaked      = $grows->( $once->{retained}, $twice->{retained} )
+    my $leaked =
+           $grows->( $once->{retained}, $twice->{retained} )
         || $grows->( $held_blocks->($once), $held_blocks->($twice) )
-        || $grows->( $once->{sv_delta}, $twice->{sv_delta} );
+        || $grows->( $once->{sv_delta},     $twice->{sv_delta} );
     my $growth = $twice->{retained} - $once->{retained};
-    my @grew = grep { $_->{retained} > 0 } values %grew;
+    my @grew   = grep { $_->{retained} > 0 } values %grew;
+
     # When that buffer blurs the growth, half of what 2N runs held is the
     # better estimate of what N runs leak, and the lines are theirs.
     @grew = map { +{ %$_, blocks => $_->{retained_blocks} } } _user_sites( $twice->{sites} ) unless @grew;
     return {
         runs   => $runs,
-        leaked => $leaked ? 1 : 0,
+        leaked => $leaked  ? 1 : 0,
         bytes  => !$leaked ? 0 : $growth > 0 ? $growth : int( $twice->{retained} / 2 ),
         svs    => $leaked && $twice->{sv_delta} > $once->{sv_delta} ? $twice->{sv_delta} - $once->{sv_delta} : 0,
         once   => $once,
@@ -243,7 +247,7 @@ sub leaked_bytes (&@) {
 
 sub no_leaks_ok (&@) {
     my ( $code, @args ) = @_;
-    my ( $name, %opt ) = _args( 'no_leaks_ok', ['runs'], @args );
+    my ( $name, %opt )  = _args( 'no_leaks_ok', ['runs'], @args );
     $name = 'no leaks' unless defined $name;
     my $r = _leak_check( $code, $opt{runs} );
 
@@ -253,11 +257,17 @@ sub no_leaks_ok (&@) {
     return $ok if $ok;
     my ( $n, $once, $twice ) = @$r{qw(runs once twice)};
     my @diag = (
-        sprintf( 'the block leaks: %d runs leaked %s and %d scalars (%s bytes a run)',
-            $n, format_size( $r->{bytes} ), $r->{svs}, _commify( $r->{bytes} / $n + 0.5 ) ),
-        sprintf( 'still held after %d runs: %s and %d scalars; after %d runs: %s and %d scalars',
-            $n, format_size( $once->{retained} ), $once->{sv_delta},
-            2 * $n, format_size( $twice->{retained} ), $twice->{sv_delta} ),
+        sprintf(
+            'the block leaks: %d runs leaked %s and %d scalars (%s bytes a run)',
+            $n,        format_size( $r->{bytes} ),
+            $r->{svs}, _commify( $r->{bytes} / $n + 0.5 )
+        ),
+        sprintf(
+            'still held after %d runs: %s and %d scalars; after %d runs: %s and %d scalars',
+            $n, format_size( $once->{retained} ),
+            $once->{sv_delta}, 2 * $n, format_size( $twice->{retained} ),
+            $twice->{sv_delta}
+        ),
     );
     my @lines = _site_lines( $r->{sites}, 'retained', $TOP_LINES );
     push @diag, @lines
