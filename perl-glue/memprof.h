@@ -247,7 +247,8 @@ void memprof_rs_main_done(void *interp, struct memprof_tls *t);
 
 /* One line's share of a measured block: what it allocated inside the
  * block and what of that is still allocated after it (arenas apart).
- * The strings are not NUL-terminated; stack is empty outside a profile. */
+ * The strings are not NUL-terminated.  stack holds the subs inside the
+ * block (outside a profile) or the whole stack (in one). */
 struct memprof_measure_site {
     const char *file;
     size_t file_len;

@@ -40,7 +40,16 @@ my $kept = $at{"$here:$kept_line"};
 ok( $kept, 'the line that kept 10 strings is in the report' );
 cmp_ok( $kept->{retained}, '>=', 10 * 101, '... holding their buffers' ) if $kept;
 cmp_ok( $kept->{retained_blocks}, '>=', 10, '... in at least 10 blocks' ) if $kept;
-is( $kept->{stack}, '', '... with no stack outside a profile' ) if $kept;
+like( $kept->{stack}, qr/\Amain::__ANON__\[\Q$here\E:\d+\]\z/,
+    '... and as its stack the measured block alone: frames below measure() are not the block\'s' ) if $kept;
+
+# Inside the block, the subs a line ran under are its stack, innermost first.
+sub inner_alloc { return [ map { "inner $_" } 1 .. 50 ] }
+sub outer_alloc { our $held = inner_alloc() }
+my $nested = Devel::MemProf::measure( sub { outer_alloc() } );
+my ($deep) = grep { $_->{retained} > 0 && $_->{stack} =~ /inner_alloc/ } @{ $nested->{sites} };
+like( $deep && $deep->{stack}, qr/\Amain::inner_alloc < main::outer_alloc < main::__ANON__\[\Q$here\E:\d+\]\z/,
+    'a line in a sub called from a sub has both in its stack, without -d' );
 my $sum = 0;
 $sum += $_->{retained} for @{ $m->{sites} };
 is( $sum, $m->{retained}, 'the lines\' retained bytes add up to the block\'s' );

@@ -295,8 +295,9 @@ its highest), C<sv_delta> (the change in the number of live scalars) and
 C<sites>, a list of the lines that allocated inside the code, each a hash of
 C<file>, C<line>, C<allocated> (bytes it allocated inside the code),
 C<retained> and C<retained_blocks> (of those, what is still allocated, arenas
-apart) and C<stack> (under C<-d:MemProf>, the subs it ran under, innermost
-first, joined by C<< " < " >>; empty otherwise). It works without C<-d>: load
+apart) and C<stack> (the subs it ran under inside the code, innermost first,
+joined by C<< " < " >>; under C<-d:MemProf>, down to the program's top level).
+It works without C<-d>: load
 the module with C<use Devel::MemProf;>, and no profile is written. A C<die>
 inside the code propagates after the measurement. L<Test::MemProf> builds
 test assertions on it.

@@ -316,16 +316,17 @@ allocated the memory, with their source text:
 
     not ok 1 - no leaks
     #   Failed test 'no leaks'
-    # the block leaks: after 5 runs it still held 120 bytes and 10 more scalars ...
-    # leaked by 5 runs: 120 bytes (24 bytes a run) and 10 scalars
+    #   at t/seen.t line 20.
+    # the block leaks: 5 runs leaked 200 bytes and 5 scalars (40 bytes a run)
+    # still held after 5 runs: 200 bytes and 5 scalars; after 10 runs: 400 bytes and 10 scalars
     # the leaked bytes were allocated by:
-    #   120 bytes in 5 blocks at t/cache.t line 12: push @seen, "x" x 16;
+    #   200 bytes in 5 blocks at t/seen.t line 12: push @seen, sprintf '%016d', $id;
+    #       called from main::remember < main::__ANON__[t/seen.t:20]
 
 It is built on L<Test::Builder>, so it works beside L<Test::More> and L<Test2>
 tools, with C<prove -j>, on perls with and without threads. It loads
 L<Devel::MemProf> as a plain module, which installs the allocation hooks but
-writes no profile. Under C<perl -d:MemProf> it works too, and the
-diagnostics then also name the stack of subs each line ran under.
+writes no profile. Under C<perl -d:MemProf> it works too.
 
 =head1 FUNCTIONS
 
@@ -386,7 +387,7 @@ array on each call, an XS module that forgets to free.
 Bytes are counted apart from the scalars perl keeps in its arenas, so a leak
 of scalars alone (C<my $x; $x = \$x>) shows as a growing count of live SVs and
 0 bytes; either makes the test fail. The diagnostics give both figures, and
-the lines (with their source, and under C<-d:MemProf> their stacks) that
+the lines (with their source, and the subs inside the block they ran under) that
 allocated the leaked blocks, most bytes first.
 
 =head2 leaked_bytes { BLOCK } runs => N
@@ -434,8 +435,11 @@ is not seen.
 
 =item *
 
-Without C<-d:MemProf> the lines are the statements that ran the allocation,
-without the stack of subs above them.
+Under C<-d:MemProf>, a module that installs a runloop of its own
+(C<PL_runops>: Test::LeakTrace does when it is loaded, Devel::Cover) hides the
+statement boundaries from the profiler: the figures stay right, the lines are
+lost. Without C<-d> the block runs under Test::MemProf's runloop, and this
+does not happen.
 
 =item *
 

@@ -85,6 +85,105 @@ impl Recorder {
         (self.file_of_cop(cop), line)
     }
 
+    /// Where the measured block's frames begin: the top of the context
+    /// stack when measure() was called.
+    fn context_top(&self) -> (u32, i32) {
+        // SAFETY: the interpreter is live; its stackinfos form a list.
+        unsafe {
+            let si = perl::memprof_curstackinfo(self.interp) as *const perl::stackinfo;
+            if si.is_null() {
+                return (0, -1);
+            }
+            let mut level = 0u32;
+            let mut s = si;
+            while !(*s).si_prev.is_null() {
+                level += 1;
+                s = (*s).si_prev;
+            }
+            (level, (*si).si_cxix)
+        }
+    }
+
+    /// The subs the running statement is in, inside the measured block, as
+    /// a node under `(measure)`: a light version of the profiler's stack
+    /// (stack.rs), walked afresh each time, since outside a profile
+    /// nothing keeps a shadow of the context stack.
+    pub(super) fn measured_stack(&mut self) -> u32 {
+        let root = self.pseudo.measure.node;
+        let Some(&floor) = self.measure_floors.last() else { return root };
+        let mut names = Vec::new();
+        // SAFETY: (the whole block) the interpreter is live and between
+        // ops; si_cxsubix and old_cxsubix index live entries at or below
+        // si_cxix, and the union member read matches each entry's type.
+        unsafe {
+            let mut si = perl::memprof_curstackinfo(self.interp) as *const perl::stackinfo;
+            let (mut level, _) = self.context_top();
+            'walk: while !si.is_null() {
+                let mut ix = (*si).si_cxsubix;
+                while ix >= 0 && ix <= (*si).si_cxix {
+                    if (level, ix) <= floor {
+                        break 'walk;
+                    }
+                    let cx = (*si).si_cxstack.add(ix as usize);
+                    let blk = &(*cx).cx_u.cx_blk;
+                    let flags = u32::from(blk.blku_type) & !perl::CXTYPEMASK;
+                    if perl::cx_type(cx) == perl::CXt_EVAL {
+                        let e = &blk.blk_u.blku_eval;
+                        // eval blocks and try are no frames, as in profiles.
+                        if flags & (perl::CXp_EVALBLOCK | perl::CXp_TRY) == 0 {
+                            let string_eval = u32::from(blk.blku_u16 >> 7) == perl::opcode_OP_ENTEREVAL;
+                            let name = if string_eval { None } else { perl::sv_string(e.old_namesv.cast()) };
+                            names.push(name.unwrap_or_else(|| "(eval)".to_string()));
+                        }
+                        ix = e.old_cxsubix;
+                    } else {
+                        let s = &blk.blk_u.blku_sub;
+                        // Regex code blocks run as fake subs: no frame.
+                        if flags & (perl::CXp_SUB_RE | perl::CXp_SUB_RE_FAKE) == 0 || perl::cx_type(cx) != perl::CXt_SUB
+                        {
+                            names.push(self.cv_frame_name(s.cv.cast()));
+                        }
+                        ix = s.old_cxsubix;
+                    }
+                }
+                si = (*si).si_prev;
+                level = level.saturating_sub(1);
+            }
+        }
+        let mut node = root;
+        for name in names.into_iter().rev() {
+            let frame = self.tables.frame(memprof_profile::FrameKind::Sub, name, NONE, 0);
+            node = self.tables.node(node, frame, NONE, 0);
+        }
+        node
+    }
+
+    /// `Pkg::name`, or `Pkg::__ANON__[file:line]`, as profiles name subs.
+    fn cv_frame_name(&mut self, cv: *const c_void) -> String {
+        let mut pkg: *const std::ffi::c_char = std::ptr::null();
+        let (mut pkg_len, mut name_len, mut anon) = (0usize, 0usize, 0i32);
+        // SAFETY: cv is the live CV of a running sub; the accessors read
+        // names and the first COP without creating anything.
+        let (pkg, name, start) = unsafe {
+            let name = perl::memprof_cv_name(self.interp, cv, &mut pkg, &mut pkg_len, &mut name_len, &mut anon);
+            (
+                perl::pv_string(pkg, pkg_len).unwrap_or_else(|| "main".into()),
+                perl::pv_string(name, name_len),
+                perl::memprof_cv_start_cop(cv),
+            )
+        };
+        match name {
+            Some(name) if anon == 0 => format!("{pkg}::{name}"),
+            _ if start.is_null() => format!("{pkg}::__ANON__"),
+            _ => {
+                let file = self.file_of_cop(start);
+                let file = self.tables.files.get(file as usize).map_or("?", |f| f.name.as_str());
+                // SAFETY: start is a live COP of the CV's body.
+                format!("{pkg}::__ANON__[{file}:{}]", unsafe { perl::memprof_cop_line(start) })
+            }
+        }
+    }
+
     /// A node's frames, innermost first, joined by " < "; empty for the
     /// `(measure)` root, which is no stack of the program's.
     fn stack_text(&self, node: u32) -> String {
@@ -183,6 +282,8 @@ pub extern "C" fn memprof_rs_measure_begin(interp: Interp, m: *mut memprof_measu
     // With perl's hooks installed the runloop takes boundaries already.
     m.line_runloop = i32::from(!r.perl_hooks);
     r.measuring += 1;
+    let floor = r.context_top();
+    r.measure_floors.push(floor);
     t.cur_site = perl::MEMPROF_UNRESOLVED;
     if m.line_runloop != 0 {
         // The block's first statement is a new one for the line runloop.
@@ -213,6 +314,7 @@ pub extern "C" fn memprof_rs_measure_end(interp: Interp, m: *mut memprof_measure
     // SAFETY: the only reference to the recorder in this call.
     let Some(r) = (unsafe { recorder(t) }) else { return };
     r.measuring = r.measuring.saturating_sub(1);
+    r.measure_floors.pop();
     let Some(s) = r.sites.as_ref() else { return };
     let mut arenas: Vec<usize> = Vec::new();
     // SAFETY: the interpreter is live; the callbacks only read.

@@ -104,7 +104,8 @@ impl Recorder {
             State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
             State::Pending | State::Finished if self.measuring > 0 => {
                 let (file, line) = self.measured_line();
-                self.tables.entry(self.pseudo.measure.node, file, line)
+                let node = self.measured_stack();
+                self.tables.entry(node, file, line)
             }
             _ => return perl::MEMPROF_NO_SITE,
         };
