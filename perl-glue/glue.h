@@ -15,9 +15,15 @@
 #else
 #define MP_INTERP NULL
 #define MP_dTHX(interp) dNOOP
+/* runloop.c: the runloop measure() runs its block under outside a profile. */
+int memprof_measure_runops(pTHX);
+
 #endif
 
 extern __thread struct memprof_tls memprof_tls_data
     __attribute__((visibility("hidden"), tls_model("initial-exec")));
+
+/* runloop.c: the runloop measure() runs its block under outside a profile. */
+int memprof_measure_runops(pTHX);
 
 #endif

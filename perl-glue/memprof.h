@@ -36,6 +36,7 @@ struct memprof_site_stats {
     int64_t live;          /* bytes allocated here and not yet freed */
     int64_t peak_snapshot; /* `live` at the peak numbered snapshot_seq */
     uint64_t snapshot_seq;
+    uint64_t alloc_bytes;  /* bytes ever allocated here: measure() reports a block's share */
 };
 
 /* Site tracking state of one thread's recorder. */
@@ -257,12 +258,38 @@ void memprof_rs_eval_compile(void *interp, struct memprof_tls *t);
 /* The main program's last op is about to run. */
 void memprof_rs_main_done(void *interp, struct memprof_tls *t);
 
+/* One line's share of a measured block: what it allocated inside the
+ * block and what of that is still allocated after it (arenas apart).
+ * The strings are not NUL-terminated.  stack holds the subs inside the
+ * block (outside a profile) or the whole stack (in one). */
+struct memprof_measure_site {
+    const char *file;
+    size_t file_len;
+    uint32_t line;
+    const char *stack; /* frames, innermost first, joined by " < " */
+    size_t stack_len;
+    uint64_t alloc_bytes;
+    uint64_t retained_bytes;
+    uint64_t retained_blocks;
+};
+
 /* What measure() reports. */
 struct memprof_measurement {
     uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
     uint64_t retained_bytes, retained_arena_bytes;
+    int64_t peak_bytes; /* the block's high-water mark of live bytes above where it started */
+    int64_t sv_delta;   /* change in perl's count of live SVs */
+    /* By line, valid until memprof_rs_measure_release. */
+    const struct memprof_measure_site *sites;
+    size_t n_sites;
+    /* Set by measure_begin: run the block under memprof_measure_runops,
+     * which tells the hooks where each statement starts (no profile is
+     * running, so nothing else does). */
+    int line_runloop;
     /* private to the recorder */
     uint64_t start_alloc_bytes, start_alloc_count, start_free_bytes, start_free_count, start_births;
+    int64_t start_live, saved_peak, start_sv_count;
+    void *private_state;
     int tracking_was_off;
 };
 
@@ -278,5 +305,7 @@ const char *memprof_rs_sigexit_signals(void *interp);
 void memprof_rs_set_callback(void *interp, void *cv);
 void memprof_rs_measure_begin(void *interp, struct memprof_measurement *m);
 void memprof_rs_measure_end(void *interp, struct memprof_measurement *m);
+/* Free what measure_end left in m->sites. */
+void memprof_rs_measure_release(void *interp, struct memprof_measurement *m);
 
 #endif

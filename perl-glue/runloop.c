@@ -241,3 +241,22 @@ void memprof_register_exit(void *interp)
     MP_dTHX(interp);
     Perl_call_atexit(aTHX_ memprof_atexit, NULL);
 }
+
+/* measure() outside a profile: nothing takes statement boundaries, so the
+ * hooks would credit the whole block to one place.  This runloop only
+ * tells them that a new statement began, so that the next allocation asks
+ * the recorder for PL_curcop's line (memprof_rs_current_site). */
+int memprof_measure_runops(pTHX)
+{
+    struct memprof_tls *const t = &memprof_tls_data;
+    OP *op = PL_op;
+    while ((PL_op = op = op->op_ppaddr(aTHX))) {
+        if (UNLIKELY(PL_curcop != t->last_cop)) {
+            t->last_cop = PL_curcop;
+            t->cur_site = MEMPROF_UNRESOLVED;
+        }
+    }
+    PERL_ASYNC_CHECK();
+    TAINT_NOT;
+    return 0;
+}

@@ -101,7 +101,10 @@ XS_EXTERNAL(XS_Devel__MemProf_measure)
     SV *code;
     struct memprof_measurement m;
     HV *result;
+    AV *sites;
+    size_t i;
     int died;
+    runops_proc_t saved_runops = NULL;
     if (items != 1)
         croak_xs_usage(cv, "coderef");
     code = ST(0);
@@ -111,17 +114,25 @@ XS_EXTERNAL(XS_Devel__MemProf_measure)
     ENTER;
     SAVETMPS;
     memprof_rs_measure_begin(MP_INTERP, &m);
+    if (m.line_runloop) {
+        saved_runops = PL_runops;
+        PL_runops = memprof_measure_runops;
+    }
     PUSHMARK(SP);
     PUTBACK;
     call_sv(code, G_DISCARD | G_EVAL);
     SPAGAIN;
+    if (m.line_runloop)
+        PL_runops = saved_runops;
     died = SvTRUE(ERRSV);
     FREETMPS;
     LEAVE;
     memprof_rs_measure_end(MP_INTERP, &m);
     SvREFCNT_dec(code);
-    if (died)
+    if (died) {
+        memprof_rs_measure_release(MP_INTERP, &m);
         croak_sv(ERRSV);
+    }
     result = newHV();
     (void)hv_stores(result, "allocated", newSVuv(m.alloc_bytes));
     (void)hv_stores(result, "allocations", newSVuv(m.alloc_count));
@@ -130,6 +141,22 @@ XS_EXTERNAL(XS_Devel__MemProf_measure)
     (void)hv_stores(result, "net", newSViv((IV)m.alloc_bytes - (IV)m.free_bytes));
     (void)hv_stores(result, "retained", newSVuv(m.retained_bytes));
     (void)hv_stores(result, "retained_arena", newSVuv(m.retained_arena_bytes));
+    (void)hv_stores(result, "peak", newSViv((IV)m.peak_bytes));
+    (void)hv_stores(result, "sv_delta", newSViv((IV)m.sv_delta));
+    sites = newAV();
+    for (i = 0; i < m.n_sites; i++) {
+        const struct memprof_measure_site *s = &m.sites[i];
+        HV *h = newHV();
+        (void)hv_stores(h, "file", newSVpvn(s->file, s->file_len));
+        (void)hv_stores(h, "line", newSVuv(s->line));
+        (void)hv_stores(h, "stack", newSVpvn(s->stack, s->stack_len));
+        (void)hv_stores(h, "allocated", newSVuv(s->alloc_bytes));
+        (void)hv_stores(h, "retained", newSVuv(s->retained_bytes));
+        (void)hv_stores(h, "retained_blocks", newSVuv(s->retained_blocks));
+        av_push(sites, newRV_noinc((SV *)h));
+    }
+    (void)hv_stores(result, "sites", newRV_noinc((SV *)sites));
+    memprof_rs_measure_release(MP_INTERP, &m);
     ST(0) = sv_2mortal(newRV_noinc((SV *)result));
     XSRETURN(1);
 }

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
     build-essential libclang-dev libperl-dev perl
     libjson-xs-perl libxml-parser-perl libmoose-perl heaptrack time
-    libdevel-nytprof-perl perltidy libperl-critic-perl
+    libdevel-nytprof-perl perltidy libperl-critic-perl libtest-leaktrace-perl
     chromium curl xz-utils golang-go
 )
 # t/50-html.t opens the HTML report in chromium, driven from node.  A node

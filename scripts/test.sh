@@ -19,5 +19,6 @@ if [ -z "${MEMPROF_SKIP_UNTHREADED:-}" ]; then
     unthreaded=$(bash scripts/unthreaded-perl.sh)
     PERL=$unthreaded CARGO_TARGET_DIR=target/nothreads cargo build --release --locked
     PERL=$unthreaded MEMPROF_BIN="$PWD/target/nothreads/release/memprof" \
-        prove t/10-seed-examples.t t/11-independent-count.t t/31-bad-input.t t/40-sites.t t/41-measure.t t/60-processes.t
+        prove t/10-seed-examples.t t/11-independent-count.t t/31-bad-input.t t/40-sites.t t/41-measure.t t/60-processes.t \
+        t/80-memory-ok.t t/81-no-leaks.t t/83-measure-lines.t
 fi

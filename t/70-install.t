@@ -85,6 +85,12 @@ mkdir $run;
     my ( $rout, $rerr2, $rstat2 )
         = run_capture( [ $bin, 'run', '-q', '--no-render', '-o', "$run/run.out", $script ], cwd => $run, env => { PERL5LIB => "$lib:$arch" } );
     ok( $rstat2 == 0 && -s "$run/run.out", 'the installed memprof run finds the installed library' ) or diag $rerr2;
+    my ( $tout, $terr ) = run_capture(
+        [ perl_bin(), '-e', 'use Test::More; use Test::MemProf; no_leaks_ok { my @a = (1) x 10 } "t"; done_testing' ],
+        cwd => $run,
+        env => { PERL5LIB => "$lib:$arch" }
+    );
+    like( $tout, qr/^ok 1 - t$/m, 'the installed Test::MemProf works under plain perl' ) or diag $terr;
 }
 
 # INSTALL_BASE, as local::lib sets it.

@@ -9,7 +9,7 @@ use Pod::Checker;
 use Test::More;
 
 my $root = repo_root();
-for my $pod ( "$root/lib/Devel/MemProf.pm", "$root/lib/memprof.pod" ) {
+for my $pod ( "$root/lib/Devel/MemProf.pm", "$root/lib/Test/MemProf.pm", "$root/lib/memprof.pod" ) {
     my $checker = Pod::Checker->new( -warnings => 2 );
     open my $null, '>', '/dev/null' or die $!;
     $checker->parse_from_file( $pod, $null );

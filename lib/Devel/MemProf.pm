@@ -289,9 +289,18 @@ any line of the program. C<set_callback(undef)> removes it.
 Run C<code> and return a hash of what it did: C<allocated> and C<allocations>,
 C<freed> and C<frees>, C<net>, C<retained> (bytes it allocated that are still
 allocated after it returned and its temporaries were freed) and
-C<retained_arena> (arena blocks it caused perl to allocate, reported apart). It
-works without C<-d>: load the module with C<use Devel::MemProf;>, and no profile
-is written. A C<die> inside the code propagates after the measurement.
+C<retained_arena> (arena blocks it caused perl to allocate, reported apart),
+C<peak> (how far the live heap rose above where it was when the code began, at
+its highest), C<sv_delta> (the change in the number of live scalars) and
+C<sites>, a list of the lines that allocated inside the code, each a hash of
+C<file>, C<line>, C<allocated> (bytes it allocated inside the code),
+C<retained> and C<retained_blocks> (of those, what is still allocated, arenas
+apart) and C<stack> (the subs it ran under inside the code, innermost first,
+joined by C<< " < " >>; under C<-d:MemProf>, down to the program's top level).
+It works without C<-d>: load
+the module with C<use Devel::MemProf;>, and no profile is written. A C<die>
+inside the code propagates after the measurement. L<Test::MemProf> builds
+test assertions on it.
 
     use Test::More;
     use Devel::MemProf;
@@ -340,7 +349,8 @@ C<memprof json --no-stacks>.
 
 =head1 SEE ALSO
 
-L<memprof>, L<Devel::NYTProf> (where the time goes), L<Devel::MemoryTrace::Light>
+L<memprof>, L<Test::MemProf> (memory budgets and leak checks for tests),
+L<Devel::NYTProf> (where the time goes), L<Devel::MemoryTrace::Light>
 (per-statement memory from RSS), L<Devel::MAT> (what the heap holds, from a
 dump), heaptrack (allocations by C stack).
 

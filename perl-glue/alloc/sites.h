@@ -60,6 +60,7 @@ static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_site
     struct memprof_site_stats *st = &s->stats[site];
     memprof_site_touch(s, st);
     st->live += (int64_t)size;
+    st->alloc_bytes += size;
     if (t->live > s->peak_live) {
         /* A new high-water mark: every other site's live bytes at this
          * moment are what they hold until they next change. */

@@ -61,6 +61,7 @@ same_type_as_c! {
     recorder::entry::memprof_rs_mark => memprof_rs_mark,
     recorder::measure::memprof_rs_measure_begin => memprof_rs_measure_begin,
     recorder::measure::memprof_rs_measure_end => memprof_rs_measure_end,
+    recorder::measure::memprof_rs_measure_release => memprof_rs_measure_release,
     recorder::entry::memprof_rs_process_ending => memprof_rs_process_ending,
     recorder::entry::memprof_rs_sample => memprof_rs_sample,
     recorder::trace::memprof_rs_set_callback => memprof_rs_set_callback,

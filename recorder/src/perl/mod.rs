@@ -69,6 +69,26 @@ pub unsafe fn name_string(p: *const std::ffi::c_char, len: usize, utf8: bool) ->
     })
 }
 
+/// A CV's package, its own name (None for an XSUB without one) and whether
+/// it is anonymous, read without creating a GV, decoded by perl's flags.
+///
+/// # Safety
+/// `cv` must be a live CV of the interpreter `interp`.
+pub unsafe fn cv_names(interp: Interp, cv: *const c_void) -> (String, Option<String>, bool) {
+    let mut pkg: *const std::ffi::c_char = std::ptr::null();
+    let (mut pkg_len, mut name_len, mut anon, mut utf8) = (0usize, 0usize, 0i32, 0i32);
+    // SAFETY: the caller guarantees cv is live; the accessor only reads.
+    unsafe {
+        let name = memprof_cv_name(interp, cv, &mut pkg, &mut pkg_len, &mut name_len, &mut anon, &mut utf8);
+        let flag = |bit: u32| utf8 as u32 & bit != 0;
+        (
+            name_string(pkg, pkg_len, flag(MEMPROF_PKG_UTF8)).unwrap_or_else(|| "main".into()),
+            name_string(name, name_len, flag(MEMPROF_NAME_UTF8)),
+            anon != 0,
+        )
+    }
+}
+
 /// The string value of an SV, if it has one already.
 ///
 /// # Safety

@@ -87,6 +87,9 @@ pub struct Recorder {
     sites: Option<Sites>,
     /// measure() calls in progress.
     measuring: u32,
+    /// Where each measure() in progress was called: (stackinfo depth,
+    /// context index).  Frames above it are the measured block's.
+    measure_floors: Vec<(u32, i32)>,
     trace: Option<Trace>,
     /// Whether the runloop and perl's hooks are installed (profiling, not
     /// just measure()).
@@ -199,6 +202,7 @@ impl Recorder {
             timeline: Timeline::new(),
             sites,
             measuring: 0,
+            measure_floors: Vec::new(),
             sigexit_names,
             trace,
             perl_hooks: false,

@@ -103,7 +103,9 @@ impl Recorder {
             State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
             State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
             State::Pending | State::Finished if self.measuring > 0 => {
-                self.tables.entry(self.pseudo.measure.node, self.pseudo.measure.file, 0)
+                let (file, line) = self.measured_line();
+                let node = self.measured_stack();
+                self.tables.entry(node, file, line)
             }
             _ => return perl::MEMPROF_NO_SITE,
         };

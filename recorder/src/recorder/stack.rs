@@ -477,25 +477,8 @@ impl Recorder {
             // SAFETY: start is a live COP of the CV's body.
             (self.cop_file(t, start), unsafe { perl::memprof_cop_line(start) })
         };
-        let mut pkg: *const std::ffi::c_char = std::ptr::null();
-        let (mut pkg_len, mut name_len, mut anon, mut utf8) = (0usize, 0usize, 0i32, 0i32);
         // SAFETY: cv is a live CV; the accessor reads names without creating anything.
-        let (pkg, name) = unsafe {
-            let name = perl::memprof_cv_name(
-                self.interp,
-                real.cv,
-                &mut pkg,
-                &mut pkg_len,
-                &mut name_len,
-                &mut anon,
-                &mut utf8,
-            );
-            let flag = |bit: u32| utf8 as u32 & bit != 0;
-            (
-                perl::name_string(pkg, pkg_len, flag(perl::MEMPROF_PKG_UTF8)).unwrap_or_else(|| "main".into()),
-                perl::name_string(name, name_len, flag(perl::MEMPROF_NAME_UTF8)),
-            )
-        };
+        let (pkg, name, anon) = unsafe { perl::cv_names(self.interp, real.cv) };
         let file_name = |r: &Recorder| {
             if file == perl_none() {
                 "?".to_string()
@@ -513,7 +496,7 @@ impl Recorder {
                 compile_time: false,
             };
         }
-        if anon != 0 || name.is_none() {
+        if anon || name.is_none() {
             let name = format!("{pkg}::__ANON__[{}:{line}]", file_name(self));
             return Naming { kind: FrameKind::AnonSub, name, file, line, compile_time: false };
         }
