@@ -51,6 +51,29 @@ pub fn build(p: &Profile, first: Metric) -> FxProfile {
             fx.add_category(name, color(kind))
         })
     };
+    // Names and categories once, not per thread: the strings are global.
+    let names: Vec<_> = p.frames.iter().map(|f| fx.intern_string(&f.name)).collect();
+    let kinds: Vec<_> = p.frames.iter().map(|f| category(&mut fx, Some(f.kind))).collect();
+    let statement = category(&mut fx, None);
+    let mut statements = HashMap::new();
+    let stacks: Vec<Vec<FrameInfo>> = p
+        .entries
+        .iter()
+        .map(|e| {
+            let label = |frame, category: CategoryHandle| FrameInfo {
+                frame: Frame::Label(frame),
+                category_pair: category.into(),
+                flags: FrameFlags::empty(),
+            };
+            let mut frames: Vec<FrameInfo> =
+                p.path(e).iter().map(|s| label(names[s.frame as usize], kinds[s.frame as usize])).collect();
+            let leaf = *statements
+                .entry((e.file, e.line))
+                .or_insert_with(|| fx.intern_string(&statement_name(p, e.file, e.line)));
+            frames.push(label(leaf, statement));
+            frames
+        })
+        .collect();
     let (list, selected) = series(p, first);
     for (i, series) in list.iter().enumerate() {
         // The format sorts threads by start time, then name: a nanosecond
@@ -69,25 +92,12 @@ pub fn build(p: &Profile, first: Metric) -> FxProfile {
         if i == selected {
             fx.add_initial_selected_thread(thread);
         }
-        for e in &p.entries {
+        for (e, frames) in p.entries.iter().zip(&stacks) {
             let weight = series.of(&e.metrics);
             if weight == 0 {
                 continue;
             }
-            let mut frames = Vec::new();
-            for step in p.path(e) {
-                let f = &p.frames[step.frame as usize];
-                let category_pair = category(&mut fx, Some(f.kind)).into();
-                frames.push(FrameInfo {
-                    frame: Frame::Label(fx.intern_string(&f.name)),
-                    category_pair,
-                    flags: FrameFlags::empty(),
-                });
-            }
-            let category_pair = category(&mut fx, None).into();
-            let leaf = fx.intern_string(&statement_name(p, e.file, e.line));
-            frames.push(FrameInfo { frame: Frame::Label(leaf), category_pair, flags: FrameFlags::empty() });
-            let stack = fx.intern_stack_frames(thread, frames.into_iter());
+            let stack = fx.intern_stack_frames(thread, frames.iter().cloned());
             for w in i32_parts(weight) {
                 fx.add_sample(thread, at, stack, CpuDelta::ZERO, w);
             }
