@@ -48,16 +48,11 @@ static inline I32 memprof_cxsubix(const PERL_SI *si)
 #else
     I32 ix = si->si_cxix;
     for (; ix >= 0; ix--) {
-        const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
-        if (CxTYPE(cx) == CXt_SUB || CxTYPE(cx) == CXt_FORMAT)
+        const U8 type = CxTYPE(&si->si_cxstack[ix]);
+        /* Every eval counts: try blocks, which si_cxsubix skips, came
+         * after it (5.34). */
+        if (type == CXt_SUB || type == CXt_FORMAT || type == CXt_EVAL)
             break;
-#ifdef CXp_TRY
-        if (CxTYPE(cx) == CXt_EVAL && !CxTRY(cx)) /* inline.h: cx_pushtry leaves si_cxsubix */
-            break;
-#else
-        if (CxTYPE(cx) == CXt_EVAL)
-            break;
-#endif
     }
     return ix;
 #endif

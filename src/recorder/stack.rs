@@ -148,14 +148,11 @@ unsafe fn sub_context_at(si: *const stackinfo, from: i32) -> i32 {
     let mut ix = from;
     while ix >= 0 {
         // SAFETY: entries 0..=si_cxix of a live stackinfo are live.
-        let (ctype, flags) = unsafe {
-            let cx = (*si).si_cxstack.add(ix as usize);
-            (perl::cx_type(cx), u32::from((*cx).cx_u.cx_blk.blku_type) & !perl::CXTYPEMASK)
-        };
+        let ctype = unsafe { perl::cx_type((*si).si_cxstack.add(ix as usize)) };
+        // Every eval context counts: try blocks, the one kind si_cxsubix
+        // skips (inline.h's cx_pushtry), came after it (5.34).
         match ctype {
-            perl::CXt_SUB | perl::CXt_FORMAT => return ix,
-            // inline.h's cx_pushtry leaves si_cxsubix alone.
-            perl::CXt_EVAL if flags & CXP_TRY == 0 => return ix,
+            perl::CXt_SUB | perl::CXt_FORMAT | perl::CXt_EVAL => return ix,
             _ => ix -= 1,
         }
     }
