@@ -44,6 +44,27 @@ int memprof_cop_cacheable(const void *cop)
     return ((const COP *)cop)->op_slabbed;
 }
 
+/* The innermost sub, format or eval context of a stackinfo, or -1.  cop.h
+ * keeps it in si_cxsubix from 5.32 on (build.rs tests for the field);
+ * before, search down the context stack as pp_ctl.c's dopoptosub_at does
+ * (keeping regex code blocks' fake subs, as si_cxsubix does). */
+static inline I32 memprof_cxsubix(const PERL_SI *si)
+{
+#ifdef MEMPROF_HAVE_CXSUBIX
+    return si->si_cxsubix;
+#else
+    I32 ix = si->si_cxix;
+    for (; ix >= 0; ix--) {
+        const U8 type = CxTYPE(&si->si_cxstack[ix]);
+        /* Every eval counts: try blocks, which si_cxsubix skips, came
+         * after it (5.34). */
+        if (type == CXt_SUB || type == CXt_FORMAT || type == CXt_EVAL)
+            break;
+    }
+    return ix;
+#endif
+}
+
 /* Whether this thread's recorder profiles the running interpreter. */
 static inline int memprof_ours(pTHX_ const struct memprof_tls *t)
 {
@@ -77,10 +98,9 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     if (t->recorder == NULL) /* the flush finished the profile */
         return;
 
-    /* Identity of the innermost frame (pp_ctl.c keeps si_cxsubix current for
-     * subs, formats and string evals/requires; eval blocks don't count). */
+    /* Identity of the innermost frame: its sub, format or eval context. */
     const PERL_SI *const si = PL_curstackinfo;
-    const I32 ix = si->si_cxsubix;
+    const I32 ix = memprof_cxsubix(si);
     const void *cv = NULL;
     const void *oldcop = NULL;
     const uint8_t compiling = cop_is_compile_time(aTHX_ cop);

@@ -34,6 +34,19 @@ fn perl_config(perl: &str) -> PerlConfig {
     PerlConfig { ccopts, multiplicity }
 }
 
+/// Parts of perl's internals that some supported perls lack: (rustc cfg,
+/// C define, what the generated bindings contain when the target perl has it).
+const FEATURES: [(&str, &str, &[&str]); 3] = [
+    // cop.h, 5.32 on: the stackinfo's si_cxsubix (its innermost sub, format
+    // or eval context) and each such context's old_cxsubix.  Without them
+    // the context stack is searched, as pp_ctl.c's dopoptosub_at does.
+    ("perl_cxsubix", "MEMPROF_HAVE_CXSUBIX", &["pub si_cxsubix:", "pub old_cxsubix:"]),
+    // cop.h, 5.34 on: CXp_EVALBLOCK for eval {} (before: CXp_TRYBLOCK, the
+    // same bit), and CXp_TRY for try/catch, which earlier perls don't have.
+    ("perl_cxp_evalblock", "MEMPROF_HAVE_CXP_EVALBLOCK", &["pub const CXp_EVALBLOCK:"]),
+    ("perl_cxp_try", "MEMPROF_HAVE_CXP_TRY", &["pub const CXp_TRY:"]),
+];
+
 fn main() {
     let perl = env::var("PERL").unwrap_or_else(|_| "perl".to_string());
     println!("cargo:rerun-if-env-changed=PERL");
@@ -45,23 +58,6 @@ fn main() {
     let glue_path = |file: &str| glue_dir.join(file).to_string_lossy().into_owned();
 
     println!("cargo:rerun-if-changed={}", glue_dir.display());
-    // alloc/ holds the allocation hooks, which include no perl header.
-    let glue = ["runloop.c", "alloc/alloc_hooks.c", "alloc/sites.c", "accessors.c", "xs.c"];
-    let mut build = cc::Build::new();
-    build
-        .include(&glue_dir)
-        .opt_level(2)
-        .warnings(true)
-        .extra_warnings(false)
-        .flag("-Werror=implicit-function-declaration");
-    for flag in &cfg.ccopts {
-        build.flag(flag);
-    }
-    for file in glue {
-        build.file(glue_path(file));
-    }
-    build.compile("memprof_glue");
-
     let bindings = bindgen::Builder::default()
         .header(glue_path("bindings.h"))
         .clang_args(&cfg.ccopts)
@@ -79,6 +75,37 @@ fn main() {
         .expect("bindgen could not generate bindings to perl's headers");
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     bindings.write_to_file(out.join("perl_bindings.rs")).expect("writing perl_bindings.rs");
+
+    // What the target perl's headers define decides the code, not its
+    // version number: the generated bindings say which fields and flags
+    // exist.  The C glue is compiled afterwards with the same answers.
+    let text = bindings.to_string();
+    if !text.contains("pub const CXp_EVALBLOCK:") && !text.contains("pub const CXp_TRYBLOCK:") {
+        panic!("perl's headers ({perl}) define neither CXp_EVALBLOCK nor CXp_TRYBLOCK: not a supported perl");
+    }
+    // alloc/ holds the allocation hooks, which include no perl header.
+    let glue = ["runloop.c", "alloc/alloc_hooks.c", "alloc/sites.c", "accessors.c", "xs.c"];
+    let mut build = cc::Build::new();
+    build
+        .include(&glue_dir)
+        .opt_level(2)
+        .warnings(true)
+        .extra_warnings(false)
+        .flag("-Werror=implicit-function-declaration");
+    for flag in &cfg.ccopts {
+        build.flag(flag);
+    }
+    for file in glue {
+        build.file(glue_path(file));
+    }
+    for (cfg, define, needles) in FEATURES {
+        println!("cargo::rustc-check-cfg=cfg({cfg})");
+        if needles.iter().all(|needle| text.contains(needle)) {
+            println!("cargo:rustc-cfg={cfg}");
+            build.define(define, None);
+        }
+    }
+    build.compile("memprof_glue");
 
     println!("cargo::rustc-check-cfg=cfg(perl_multiplicity)");
     if cfg.multiplicity {

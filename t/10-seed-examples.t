@@ -47,7 +47,7 @@ PERL
 };
 
 SKIP: {
-    skip 'Moose is not installed', 2 unless system( perl_bin(), '-MMoose', '-e1' ) == 0;
+    skip 'Moose is not installed', 2 if ( run_capture( [ perl_bin(), '-MMoose', '-e1' ] ) )[2];
 
     subtest 'use Moose at line 1: all the growth under that line, little of its own' => sub {
         my ($p) = profile_code("use Moose;\nprint qq{ok\\n};\n");

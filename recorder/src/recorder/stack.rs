@@ -7,6 +7,8 @@
 //! stackinfo keeps the index of its innermost sub-like entry
 //! (`si_cxsubix`), and each entry the previous one (`old_cxsubix`), so the
 //! frames form a chain we can walk without visiting loops and blocks.
+//! Perls before 5.32 keep neither index: there we find the same entries by
+//! searching down the context stack, as pp_ctl.c's dopoptosub_at does.
 //!
 //! We keep a shadow copy of that chain with the node each frame was given.
 //! When the innermost frame changes (the C fast path notices), we walk the
@@ -15,7 +17,7 @@
 //! costs one new frame, a return one truncation.
 
 use super::{Recorder, State};
-use crate::perl::{self, context, memprof_tls, stackinfo};
+use crate::perl::{self, memprof_tls, stackinfo};
 use ahash::RandomState;
 use memprof_profile::options::Start;
 use memprof_profile::FrameKind;
@@ -102,6 +104,61 @@ struct Naming {
     compile_time: bool,
 }
 
+/// The eval {} flag of an eval context: cop.h names it CXp_EVALBLOCK from
+/// 5.34 on, CXp_TRYBLOCK before (the same bit).
+#[cfg(perl_cxp_evalblock)]
+const CXP_EVALBLOCK: u32 = perl::CXp_EVALBLOCK;
+#[cfg(not(perl_cxp_evalblock))]
+const CXP_EVALBLOCK: u32 = perl::CXp_TRYBLOCK;
+/// try/catch blocks (5.34 on); older perls have none.
+#[cfg(perl_cxp_try)]
+const CXP_TRY: u32 = perl::CXp_TRY;
+#[cfg(not(perl_cxp_try))]
+const CXP_TRY: u32 = 0;
+
+/// The innermost sub, format or eval context of `si`: what perl keeps in
+/// si_cxsubix from 5.32 on.
+///
+/// # Safety
+/// `si` must be a live stackinfo.
+#[cfg(perl_cxsubix)]
+unsafe fn innermost_sub(si: *const stackinfo) -> i32 {
+    // SAFETY: the caller guarantees si is live.
+    unsafe { (*si).si_cxsubix }
+}
+
+/// Before 5.32 there is no si_cxsubix: search down from the top entry.
+///
+/// # Safety
+/// `si` must be a live stackinfo.
+#[cfg(not(perl_cxsubix))]
+unsafe fn innermost_sub(si: *const stackinfo) -> i32 {
+    // SAFETY: the caller guarantees si is live.
+    unsafe { sub_context_at(si, (*si).si_cxix) }
+}
+
+/// The first sub, format or eval context at or below `from` in `si`, or -1:
+/// pp_ctl.c's dopoptosub_at, except that it keeps the fake subs of regex
+/// code blocks, as si_cxsubix and old_cxsubix do (they are transparent).
+///
+/// # Safety
+/// `si` must be a live stackinfo and `from` at most its si_cxix.
+#[cfg(not(perl_cxsubix))]
+unsafe fn sub_context_at(si: *const stackinfo, from: i32) -> i32 {
+    let mut ix = from;
+    while ix >= 0 {
+        // SAFETY: entries 0..=si_cxix of a live stackinfo are live.
+        let ctype = unsafe { perl::cx_type((*si).si_cxstack.add(ix as usize)) };
+        // Every eval context counts: try blocks, the one kind si_cxsubix
+        // skips (inline.h's cx_pushtry), came after it (5.34).
+        match ctype {
+            perl::CXt_SUB | perl::CXt_FORMAT | perl::CXt_EVAL => return ix,
+            _ => ix -= 1,
+        }
+    }
+    -1
+}
+
 /// CxOLD_OP_TYPE: which op pushed an eval context.
 fn eval_op_type(blk_u16: u16) -> u32 {
     u32::from(blk_u16 >> 7)
@@ -109,20 +166,25 @@ fn eval_op_type(blk_u16: u16) -> u32 {
 
 impl RealFrame {
     /// # Safety
-    /// `cx` must be a live sub, format or eval context at `ix` of a live stackinfo.
-    unsafe fn read(level: u32, ix: i32, cx: *const context) -> RealFrame {
-        // SAFETY: the caller guarantees cx is live; the union member read
-        // matches the context's type.
+    /// `ix` must index a live sub, format or eval context of the live stackinfo `si`.
+    unsafe fn read(level: u32, si: *const stackinfo, ix: i32) -> RealFrame {
+        // SAFETY: the caller guarantees the context is live; the union
+        // member read matches the context's type.
         unsafe {
+            let cx = (*si).si_cxstack.add(ix as usize);
             let blk = &(*cx).cx_u.cx_blk;
             let is_eval = perl::cx_type(cx) == perl::CXt_EVAL;
-            let (cv, namesv, next_ix) = if is_eval {
+            let (cv, namesv) = if is_eval {
                 let e = &blk.blk_u.blku_eval;
-                (e.cv as *const c_void, e.old_namesv as *const c_void, e.old_cxsubix)
+                (e.cv as *const c_void, e.old_namesv as *const c_void)
             } else {
-                let s = &blk.blk_u.blku_sub;
-                (s.cv as *const c_void, std::ptr::null(), s.old_cxsubix)
+                (blk.blk_u.blku_sub.cv as *const c_void, std::ptr::null())
             };
+            // The next sub-like context down: perl links them from 5.32 on.
+            #[cfg(perl_cxsubix)]
+            let next_ix = if is_eval { blk.blk_u.blku_eval.old_cxsubix } else { blk.blk_u.blku_sub.old_cxsubix };
+            #[cfg(not(perl_cxsubix))]
+            let next_ix = sub_context_at(si, ix - 1);
             RealFrame {
                 level,
                 ix,
@@ -146,7 +208,7 @@ impl RealFrame {
         match self.cx_type() {
             perl::CXt_SUB => flags & (perl::CXp_SUB_RE | perl::CXp_SUB_RE_FAKE) != 0,
             perl::CXt_FORMAT => false,
-            perl::CXt_EVAL => flags & (perl::CXp_EVALBLOCK | perl::CXp_TRY) != 0,
+            perl::CXt_EVAL => flags & (CXP_EVALBLOCK | CXP_TRY) != 0,
             _ => true,
         }
     }
@@ -273,7 +335,7 @@ impl Recorder {
         stack.fresh.clear();
         stack.returned_to_compiler.clear();
         // SAFETY: (the whole block) stackinfos and their context arrays
-        // are live; si_cxsubix/old_cxsubix index entries below si_cxix.
+        // are live; innermost_sub and next_ix index entries below si_cxix.
         unsafe {
             let mut level = 0u32;
             let mut s = cur_si;
@@ -285,11 +347,10 @@ impl Recorder {
             let mut matched = false;
             let mut si = cur_si;
             'walk: while !si.is_null() {
-                let mut ix = (*si).si_cxsubix;
+                let mut ix = innermost_sub(si);
                 let mut limit = (*si).si_cxix;
                 while ix >= 0 && ix <= limit {
-                    let cx = (*si).si_cxstack.add(ix as usize);
-                    let real = RealFrame::read(level, ix, cx);
+                    let real = RealFrame::read(level, si, ix);
                     let position = (level, ix);
                     while keep > 0 && stack.shadow[keep - 1].position() > position {
                         keep -= 1;

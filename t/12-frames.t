@@ -1,0 +1,130 @@
+# Which frames a statement runs under, for each kind of context entry the
+# stack walk meets (issue 12): subs reached through loops and bare blocks,
+# eval blocks and try blocks (no frame of their own), string evals,
+# requires, formats, sort subs and sort blocks, regex code blocks, DESTROY
+# and tie methods (run in a stackinfo of their own).  On perls before 5.32
+# the walk searches the context stack instead of following si_cxsubix; this
+# test says whether both find the same frames.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use MemProfTest;
+use File::Temp qw(tempdir);
+use Test::More;
+
+# Each marked line allocates 1 MiB at run time (not a folded constant), once.
+my $script = <<'PERL';
+our @keep;
+my $n = 1;
+sub grow { push @keep, 'x' x ( $n << 20 ) }    #L grow
+sub in_loops {
+    for my $i (1) { while (1) { { grow(); } last } }
+}
+in_loops();
+sub in_eval_block {
+    eval { push @keep, 'e' x ( $n << 20 ); 1 }    #L eval-block
+      or die $@;
+}
+in_eval_block();
+eval q{push @keep, 's' x ( $n << 20 ); 1} or die $@;    #L string-eval
+sub eval_then_sub { eval q{inner(); 1} or die $@ }
+sub inner { push @keep, 'i' x ( $n << 20 ) }    #L eval-inner
+eval_then_sub();
+require Frames_Req;
+my $once = 0;
+sub by_num { push @keep, 'c' x ( $n << 20 ) unless $once++; $a <=> $b }    #L sort-sub
+sub sort_named { my @s = sort by_num 3, 1, 2; }
+sort_named();
+my $once_b = 0;
+sub sort_block { my @s = sort { push @keep, 'b' x ( $n << 20 ) unless $once_b++; $a <=> $b } 3, 1, 2; }    #L sort-block
+sort_block();
+sub in_regex { "abc" =~ /a(?{ push @keep, 'r' x ( $n << 20 ) })b/ }    #L regex
+in_regex();
+sub Obj::DESTROY { push @keep, 'd' x ( $n << 20 ) }    #L destroy
+sub drop { my $o = bless {}, 'Obj'; undef $o; }
+drop();
+sub Tied::TIESCALAR { bless {}, 'Tied' }
+sub Tied::FETCH { push @keep, 't' x ( $n << 20 ); 1 }    #L tie
+tie my $tied, 'Tied';
+sub read_tied { my $v = $tied; }
+read_tied();
+sub fmt_field { push @keep, 'f' x ( $n << 20 ); "" }    #L format
+format STDOUT =
+@*
+fmt_field()
+.
+write;
+for (1) { { push @keep, 'm' x ( $n << 20 ); } }    #L main-blocks
+TRY
+PERL
+
+my $req = <<'PERL';
+package Frames_Req;
+push @main::keep, 'q' x ( $n << 20 );    #L require
+1;
+PERL
+$req =~ s/\$n/1/;
+
+# try/catch exists from 5.34 on (in the perl under test); there is no frame
+# for a try block.
+my ( undef, undef, $no_try ) =
+    run_capture( [ perl_bin(), '-e', 'use feature "try"; no warnings; try { 1 } catch ($e) { }' ] );
+my $has_try = !$no_try;
+my $try = $has_try ? <<'PERL' : '';
+use feature 'try';
+no warnings;
+sub in_try {
+    try { push @keep, 'y' x ( $n << 20 ); }    #L try
+    catch ($e) { die $e }
+}
+in_try();
+PERL
+$script =~ s/^TRY\n/$try/m;
+
+my %expect = (
+    'grow'         => 'main;main::in_loops;main::grow',
+    'eval-block'   => 'main;main::in_eval_block',
+    'string-eval'  => 'main;(eval 1)[t.pl:13]',
+    'eval-inner'   => 'main;main::eval_then_sub;(eval 2)[t.pl:14];main::inner',
+    'require'      => 'main;Frames_Req.pm',
+    'sort-sub'     => 'main;main::sort_named;main::by_num',
+    'sort-block'   => 'main;main::sort_block',
+    'regex'        => 'main;main::in_regex',
+    'destroy'      => 'main;main::drop;Obj::DESTROY',
+    'tie'          => 'main;main::read_tied;Tied::FETCH',
+    'format'       => 'main;format main::STDOUT;main::fmt_field',
+    'main-blocks'  => 'main',
+    $has_try ? ( 'try' => 'main;main::in_try' ) : (),
+);
+
+my $dir = tempdir( CLEANUP => 1 );
+write_file( "$dir/Frames_Req.pm", $req );
+write_file( "$dir/t.pl", $script );
+# Run as t.pl, which is how string evals name the file they were called from.
+my ( $p, $out, $err, $status ) = profile_script( 't.pl', perl_args => ['-I.'], dir => $dir, cwd => $dir );
+is( $status, 0, 'the script ran' ) or diag $err;
+is( $err, '', 'without warnings' );
+conservation_ok( $p, 'frames' );
+
+my %line_of;
+for my $file ( [ 't.pl', $script ], [ 'Frames_Req.pm', $req ] ) {
+    my $no = 0;
+    for ( split /\n/, $file->[1] ) {
+        $no++;
+        $line_of{$1} = [ $file->[0], $no ] if /#L (\S+)$/;
+    }
+}
+is_deeply( [ sort keys %line_of ], [ sort keys %expect ], 'every case is marked once' );
+# A string eval's statements are in a file of its own, named after its caller.
+$line_of{'string-eval'} = [ '(eval 1)[t.pl:13]', 1 ];
+
+for my $case ( sort keys %expect ) {
+    my ( $file, $line ) = @{ $line_of{$case} };
+    # The stacks that allocated the marked line's megabyte.
+    my @big = grep { $_->{file} =~ m{(^|/)\Q$file\E\z} && $_->{line} == $line && $_->{alloc_bytes} >= 1 << 20 }
+        @{ $p->{stacks} };
+    is( join( ' | ', map { join ';', @{ $_->{frames} } } @big ), $expect{$case}, "$case ($file:$line)" );
+}
+
+done_testing;
