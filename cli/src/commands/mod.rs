@@ -1,6 +1,7 @@
 //! The `memprof` command line.  Every failure the user can cause (a bad
 //! file, an unknown metric) is one line on stderr and exit status 2.
 
+mod diff;
 mod export;
 mod run;
 
@@ -243,51 +244,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Diff { old, new, format, output, threshold, fail_over, fail_over_metric, top } => {
-            if !matches!(format.as_str(), "text" | "markdown" | "md" | "json") {
-                return Err(Failure(format!("unknown format '{format}' (use text, markdown or json)")));
-            }
-            let (po, pn) = (load(&old)?, load(&new)?);
-            let sites = po.run.site_tracking && pn.run.site_tracking;
-            let gate_metric = match fail_over_metric.as_deref() {
-                None if sites => Metric::Retained,
-                None => Metric::Net,
-                Some(name) => {
-                    let m = Metric::parse(name)?;
-                    if m.needs_sites() && !sites {
-                        let which = if po.run.site_tracking { &new } else { &old };
-                        return Err(Failure(format!(
-                            "{}: made with MEMPROF=sites=0, so it has no {} figures for --fail-over-metric",
-                            which.display(),
-                            m.name()
-                        )));
-                    }
-                    m
-                }
-            };
-            let c = render::diff::compare(&po, &pn, threshold);
-            let text = match format.as_str() {
-                "json" => render::diff::json(&c) + "\n",
-                "text" => render::diff::text(&c, top),
-                _ => render::diff::markdown(&c, top),
-            };
-            if let Some(path) = output {
-                write_file(&path, &render::diff::flamegraph(&po, &pn)?)?;
-            }
-            print(&text)?;
-            // The gate looks at every change, not just those over the threshold.
-            let Some(limit) = fail_over else { return Ok(0) };
-            let over = render::diff::compare(&po, &pn, 0).over(gate_metric, limit);
-            if over.is_empty() {
-                return Ok(0);
-            }
-            eprintln!(
-                "memprof diff: {} grew by more than {limit} bytes (--fail-over):",
-                render::diff::what(gate_metric)
-            );
-            for o in over.iter().take(10) {
-                eprintln!("  {o}");
-            }
-            Ok(1)
+            diff::diff(&old, &new, &diff::DiffOptions { format, output, threshold, fail_over, fail_over_metric, top })
         }
         Command::Timeline { file, output, title } => {
             let p = load(&file)?;

@@ -11,6 +11,7 @@
 //! only marks them (memprof_measure_runops), and allocations are credited
 //! to PL_curcop's file and line under the `(measure)` root.
 
+use super::stack::context::{eval_op_type, innermost_sub, RealFrame};
 use super::{recorder, tls, Recorder};
 use crate::perl::{self, memprof_measure_site, memprof_measurement, Interp};
 use memprof_profile::NONE;
@@ -113,38 +114,30 @@ impl Recorder {
         let Some(&floor) = self.measure_floors.last() else { return root };
         let mut names = Vec::new();
         // SAFETY: (the whole block) the interpreter is live and between
-        // ops; si_cxsubix and old_cxsubix index live entries at or below
-        // si_cxix, and the union member read matches each entry's type.
+        // ops; the stack module's walk reads only live entries at or below
+        // si_cxix, whatever the perl (si_cxsubix or a search for it).
         unsafe {
             let mut si = perl::memprof_curstackinfo(self.interp) as *const perl::stackinfo;
             let (mut level, _) = self.context_top();
             'walk: while !si.is_null() {
-                let mut ix = (*si).si_cxsubix;
+                let mut ix = innermost_sub(si);
                 while ix >= 0 && ix <= (*si).si_cxix {
                     if (level, ix) <= floor {
                         break 'walk;
                     }
-                    let cx = (*si).si_cxstack.add(ix as usize);
-                    let blk = &(*cx).cx_u.cx_blk;
-                    let flags = u32::from(blk.blku_type) & !perl::CXTYPEMASK;
-                    if perl::cx_type(cx) == perl::CXt_EVAL {
-                        let e = &blk.blk_u.blku_eval;
-                        // eval blocks and try are no frames, as in profiles.
-                        if flags & (perl::CXp_EVALBLOCK | perl::CXp_TRY) == 0 {
-                            let string_eval = u32::from(blk.blku_u16 >> 7) == perl::opcode_OP_ENTEREVAL;
-                            let name = if string_eval { None } else { perl::sv_string(e.old_namesv.cast()) };
-                            names.push(name.unwrap_or_else(|| "(eval)".to_string()));
-                        }
-                        ix = e.old_cxsubix;
-                    } else {
-                        let s = &blk.blk_u.blku_sub;
-                        // Regex code blocks run as fake subs: no frame.
-                        if flags & (perl::CXp_SUB_RE | perl::CXp_SUB_RE_FAKE) == 0 || perl::cx_type(cx) != perl::CXt_SUB
-                        {
-                            names.push(self.cv_frame_name(s.cv.cast()));
-                        }
-                        ix = s.old_cxsubix;
+                    let real = RealFrame::read(level, si, ix);
+                    // Eval blocks, try and regex code blocks are no frames, as in profiles.
+                    if !real.transparent() {
+                        let name = if real.cx_type() == perl::CXt_EVAL {
+                            let string_eval = eval_op_type(real.blk_u16) == perl::opcode_OP_ENTEREVAL;
+                            let name = if string_eval { None } else { perl::sv_string(real.namesv) };
+                            name.unwrap_or_else(|| "(eval)".to_string())
+                        } else {
+                            self.cv_frame_name(real.cv)
+                        };
+                        names.push(name);
                     }
+                    ix = real.next_ix;
                 }
                 si = (*si).si_prev;
                 level = level.saturating_sub(1);

@@ -91,7 +91,9 @@ impl Recorder {
         p.entries.iter().for_each(|e| want(e.file, e.line));
         p.nodes.iter().for_each(|n| want(n.call_file, n.call_line));
         p.frames.iter().for_each(|f| want(f.file, f.line));
-        for (file, mut lines) in p.files.iter_mut().zip(wanted) {
+        // The number of lines of each file read, to tell a line past the end.
+        let mut line_counts: Vec<Option<u32>> = vec![None; p.files.len()];
+        for ((file, mut lines), count) in p.files.iter_mut().zip(wanted).zip(line_counts.iter_mut()) {
             if lines.is_empty() {
                 continue;
             }
@@ -106,8 +108,18 @@ impl Recorder {
                 },
             };
             let all: Vec<&str> = text.lines().collect();
+            *count = u32::try_from(all.len()).ok();
             file.lines =
                 lines.into_iter().filter_map(|n| all.get(n as usize - 1).map(|t| (n, t.to_string()))).collect();
+        }
+        // The compiler's line counter ends one past the last line: what it
+        // allocates or frees there belongs to no line of the file.
+        for e in &mut p.entries {
+            if let Some(Some(count)) = line_counts.get(e.file as usize) {
+                if e.line > *count {
+                    e.line = 0;
+                }
+            }
         }
     }
 }

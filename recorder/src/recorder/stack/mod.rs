@@ -19,27 +19,14 @@
 use super::{Recorder, State};
 use crate::perl::{self, memprof_tls, stackinfo};
 use ahash::RandomState;
-use memprof_profile::options::Start;
 use memprof_profile::FrameKind;
 use std::collections::HashMap;
-use std::ffi::{c_void, CStr};
+use std::ffi::c_void;
 
-/// One sub-like context entry, read from perl's context stack.
-#[derive(Clone, Copy)]
-struct RealFrame {
-    /// Stackinfo depth (0 for the main runlevel) and index in it.
-    level: u32,
-    ix: i32,
-    /// The raw cx_type byte, the CV (sub, format, eval) and the caller's COP.
-    ctype: u8,
-    cv: *const c_void,
-    oldcop: *const c_void,
-    /// For eval frames: which op pushed it (CxOLD_OP_TYPE lives here).
-    blk_u16: u16,
-    /// For require frames: the name it was required as.
-    namesv: *const c_void,
-    next_ix: i32,
-}
+pub(super) mod context;
+mod naming;
+mod start;
+use context::{innermost_sub, RealFrame};
 
 #[derive(Clone, Copy)]
 struct ShadowFrame {
@@ -94,161 +81,7 @@ pub struct Stack {
     cache_generation: u64,
 }
 
-/// What a frame is called and where it is defined.
-struct Naming {
-    kind: FrameKind,
-    name: String,
-    file: u32,
-    line: u32,
-    /// BEGIN and UNITCHECK blocks: run by the compiler.
-    compile_time: bool,
-}
-
-/// The eval {} flag of an eval context: cop.h names it CXp_EVALBLOCK from
-/// 5.34 on, CXp_TRYBLOCK before (the same bit).
-#[cfg(perl_cxp_evalblock)]
-const CXP_EVALBLOCK: u32 = perl::CXp_EVALBLOCK;
-#[cfg(not(perl_cxp_evalblock))]
-const CXP_EVALBLOCK: u32 = perl::CXp_TRYBLOCK;
-/// try/catch blocks (5.34 on); older perls have none.
-#[cfg(perl_cxp_try)]
-const CXP_TRY: u32 = perl::CXp_TRY;
-#[cfg(not(perl_cxp_try))]
-const CXP_TRY: u32 = 0;
-
-/// The innermost sub, format or eval context of `si`: what perl keeps in
-/// si_cxsubix from 5.32 on.
-///
-/// # Safety
-/// `si` must be a live stackinfo.
-#[cfg(perl_cxsubix)]
-unsafe fn innermost_sub(si: *const stackinfo) -> i32 {
-    // SAFETY: the caller guarantees si is live.
-    unsafe { (*si).si_cxsubix }
-}
-
-/// Before 5.32 there is no si_cxsubix: search down from the top entry.
-///
-/// # Safety
-/// `si` must be a live stackinfo.
-#[cfg(not(perl_cxsubix))]
-unsafe fn innermost_sub(si: *const stackinfo) -> i32 {
-    // SAFETY: the caller guarantees si is live.
-    unsafe { sub_context_at(si, (*si).si_cxix) }
-}
-
-/// The first sub, format or eval context at or below `from` in `si`, or -1:
-/// pp_ctl.c's dopoptosub_at, except that it keeps the fake subs of regex
-/// code blocks, as si_cxsubix and old_cxsubix do (they are transparent).
-///
-/// # Safety
-/// `si` must be a live stackinfo and `from` at most its si_cxix.
-#[cfg(not(perl_cxsubix))]
-unsafe fn sub_context_at(si: *const stackinfo, from: i32) -> i32 {
-    let mut ix = from;
-    while ix >= 0 {
-        // SAFETY: entries 0..=si_cxix of a live stackinfo are live.
-        let ctype = unsafe { perl::cx_type((*si).si_cxstack.add(ix as usize)) };
-        // Every eval context counts: try blocks, the one kind si_cxsubix
-        // skips (inline.h's cx_pushtry), came after it (5.34).
-        match ctype {
-            perl::CXt_SUB | perl::CXt_FORMAT | perl::CXt_EVAL => return ix,
-            _ => ix -= 1,
-        }
-    }
-    -1
-}
-
-/// CxOLD_OP_TYPE: which op pushed an eval context.
-fn eval_op_type(blk_u16: u16) -> u32 {
-    u32::from(blk_u16 >> 7)
-}
-
-impl RealFrame {
-    /// # Safety
-    /// `ix` must index a live sub, format or eval context of the live stackinfo `si`.
-    unsafe fn read(level: u32, si: *const stackinfo, ix: i32) -> RealFrame {
-        // SAFETY: the caller guarantees the context is live; the union
-        // member read matches the context's type.
-        unsafe {
-            let cx = (*si).si_cxstack.add(ix as usize);
-            let blk = &(*cx).cx_u.cx_blk;
-            let is_eval = perl::cx_type(cx) == perl::CXt_EVAL;
-            let (cv, namesv) = if is_eval {
-                let e = &blk.blk_u.blku_eval;
-                (e.cv as *const c_void, e.old_namesv as *const c_void)
-            } else {
-                (blk.blk_u.blku_sub.cv as *const c_void, std::ptr::null())
-            };
-            // The next sub-like context down: perl links them from 5.32 on.
-            #[cfg(perl_cxsubix)]
-            let next_ix = if is_eval { blk.blk_u.blku_eval.old_cxsubix } else { blk.blk_u.blku_sub.old_cxsubix };
-            #[cfg(not(perl_cxsubix))]
-            let next_ix = sub_context_at(si, ix - 1);
-            RealFrame {
-                level,
-                ix,
-                ctype: blk.blku_type,
-                blk_u16: blk.blku_u16,
-                cv,
-                oldcop: blk.blku_oldcop as *const c_void,
-                namesv,
-                next_ix,
-            }
-        }
-    }
-
-    fn cx_type(&self) -> u32 {
-        u32::from(self.ctype) & perl::CXTYPEMASK
-    }
-
-    /// Regex code blocks `(?{ })` run as fake subs: they get no frame.
-    fn transparent(&self) -> bool {
-        let flags = u32::from(self.ctype) & !perl::CXTYPEMASK;
-        match self.cx_type() {
-            perl::CXt_SUB => flags & (perl::CXp_SUB_RE | perl::CXp_SUB_RE_FAKE) != 0,
-            perl::CXt_FORMAT => false,
-            perl::CXt_EVAL => flags & (CXP_EVALBLOCK | CXP_TRY) != 0,
-            _ => true,
-        }
-    }
-}
-
 impl Recorder {
-    /// File index of a COP, through the C side's cache.
-    pub(super) fn cop_file(&mut self, t: &mut memprof_tls, cop: *const c_void) -> u32 {
-        // SAFETY: file_cache was allocated in boot with the slots the
-        // glue's hash indexes; the slot is not otherwise borrowed.
-        let slot = unsafe { &mut *perl::memprof_file_slot(t, cop) };
-        if slot.cop == cop {
-            return slot.file;
-        }
-        let file = self.file_of_cop(cop);
-        // SAFETY: cop is a live COP.
-        if unsafe { perl::memprof_cop_cacheable(cop) } != 0 {
-            slot.cop = cop;
-            slot.file = file;
-        }
-        file
-    }
-
-    pub(super) fn file_of_cop(&mut self, cop: *const c_void) -> u32 {
-        // SAFETY: cop is a live COP; CopFILE is NULL or a C string.
-        let raw = unsafe { perl::memprof_cop_file(cop) };
-        if raw.is_null() {
-            return self.tables.file(b"(unknown)");
-        }
-        // SAFETY: as above.
-        let bytes = unsafe { CStr::from_ptr(raw) }.to_bytes();
-        self.tables.file(bytes)
-    }
-
-    fn compiling_file(&mut self) -> u32 {
-        // SAFETY: the interpreter is live.
-        let cop = unsafe { perl::memprof_compiling_cop(self.interp) };
-        self.file_of_cop(cop)
-    }
-
     /// The innermost frame changed (or compilation started or stopped):
     /// bring the shadow stack up to date and set `t.cur_node`.  Returns
     /// true when it also set the file and line.
@@ -305,22 +138,6 @@ impl Recorder {
                 unsafe { perl::memprof_patch_main_leave(interp) };
             }
             false
-        }
-    }
-
-    fn phase(&self) -> i32 {
-        // SAFETY: the interpreter is live.
-        unsafe { perl::memprof_phase(self.interp) }
-    }
-
-    fn should_start(&self, compiling: bool) -> bool {
-        match self.opts.start {
-            // With -d:MemProf we are loaded from a BEGIN block at the top
-            // of the script: start when the script's compilation resumes
-            // (or, loaded at run time, when the loading returns).
-            Start::Begin => compiling || self.phase() >= perl::perl_phase_PERL_PHASE_RUN as i32,
-            Start::Init => self.phase() >= perl::perl_phase_PERL_PHASE_INIT as i32,
-            Start::No => false,
         }
     }
 
@@ -505,122 +322,4 @@ impl Recorder {
         let frame = self.tables.frame(FrameKind::Compile, format!("compile {what}"), file, 0);
         self.tables.node(parent, frame, file, 0)
     }
-
-    fn name_frame(
-        &mut self,
-        t: &mut memprof_tls,
-        real: &RealFrame,
-        start: *const c_void,
-        exec_cop: *const c_void,
-        compiling_cop: *const c_void,
-        call_line: u32,
-    ) -> Naming {
-        if real.cx_type() == perl::CXt_EVAL {
-            let op = eval_op_type(real.blk_u16);
-            if op == perl::opcode_OP_ENTEREVAL {
-                // A string eval is named after the file its statements are in.
-                let file = if exec_cop == compiling_cop || exec_cop.is_null() {
-                    self.compiling_file()
-                } else {
-                    self.cop_file(t, exec_cop)
-                };
-                let name = self.tables.files[file as usize].name.clone();
-                return Naming { kind: FrameKind::Eval, name, file, line: 0, compile_time: false };
-            }
-            // require, use, do FILE: named as in %INC.
-            // SAFETY: old_namesv of a live require context is NULL or a live SV.
-            let name = unsafe { perl::sv_string(real.namesv) }.unwrap_or_else(|| "(require)".into());
-            return Naming { kind: FrameKind::Require, name, file: perl_none(), line: 0, compile_time: false };
-        }
-        let (file, line) = if start.is_null() {
-            (perl_none(), 0)
-        } else {
-            // SAFETY: start is a live COP of the CV's body.
-            (self.cop_file(t, start), unsafe { perl::memprof_cop_line(start) })
-        };
-        // SAFETY: cv is a live CV; the accessor reads names without creating anything.
-        let (pkg, name, anon) = unsafe { perl::cv_names(self.interp, real.cv) };
-        let file_name = |r: &Recorder| {
-            if file == perl_none() {
-                "?".to_string()
-            } else {
-                r.tables.files[file as usize].name.clone()
-            }
-        };
-        if real.cx_type() == perl::CXt_FORMAT {
-            let name = name.unwrap_or_else(|| "STDOUT".into());
-            return Naming {
-                kind: FrameKind::Format,
-                name: format!("format {pkg}::{name}"),
-                file,
-                line,
-                compile_time: false,
-            };
-        }
-        if anon || name.is_none() {
-            let name = format!("{pkg}::__ANON__[{}:{line}]", file_name(self));
-            return Naming { kind: FrameKind::AnonSub, name, file, line, compile_time: false };
-        }
-        let name = name.unwrap_or_default();
-        if matches!(name.as_str(), "BEGIN" | "END" | "INIT" | "CHECK" | "UNITCHECK") {
-            let at = if line != 0 { line } else { call_line };
-            let compile_time = matches!(name.as_str(), "BEGIN" | "UNITCHECK");
-            return Naming {
-                kind: FrameKind::Block,
-                name: format!("{pkg}::{name}@{at}"),
-                file,
-                line: at,
-                compile_time,
-            };
-        }
-        Naming { kind: FrameKind::Sub, name: format!("{pkg}::{name}"), file, line, compile_time: false }
-    }
-
-    /// A string eval or require is about to be compiled: remember a string
-    /// eval's origin and source, then take the boundary into its compile.
-    pub(super) fn eval_compiling(&mut self) {
-        // SAFETY: called from bhk_eval: the new eval context is on top of
-        // the current stackinfo and PL_compiling names the eval.
-        unsafe {
-            let si = perl::memprof_curstackinfo(self.interp) as *const stackinfo;
-            let ix = (*si).si_cxix;
-            if ix < 0 {
-                return;
-            }
-            let cx = (*si).si_cxstack.add(ix as usize);
-            if perl::cx_type(cx) != perl::CXt_EVAL {
-                return;
-            }
-            let blk = &(*cx).cx_u.cx_blk;
-            if eval_op_type(blk.blku_u16) != perl::opcode_OP_ENTEREVAL {
-                return;
-            }
-            let compiling = perl::memprof_compiling_cop(self.interp);
-            let raw = perl::memprof_cop_file(compiling);
-            if raw.is_null() {
-                return;
-            }
-            let raw = CStr::from_ptr(raw).to_bytes().to_vec();
-            let origin = blk.blku_oldcop as *const c_void;
-            let origin_file = self.file_of_cop(origin);
-            let origin_line = perl::memprof_cop_line(origin);
-            let display = format!(
-                "{}[{}:{origin_line}]",
-                String::from_utf8_lossy(&raw),
-                self.tables.files[origin_file as usize].name
-            );
-            let source = perl::sv_string(blk.blk_u.blku_eval.cur_text as *const c_void).map(|mut s| {
-                // The lexer appends "\n;" to an eval's text.
-                if s.ends_with("\n;") {
-                    s.truncate(s.len() - 2);
-                }
-                s
-            });
-            self.tables.register_eval(&raw, display, source);
-        }
-    }
-}
-
-fn perl_none() -> u32 {
-    memprof_profile::NONE
 }
