@@ -11,7 +11,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use MemProfTest;
 use Test::More;
-use Test2::API qw(intercept);
 
 # Test::MemProf from this checkout; Devel::MemProf and its library from
 # beside the memprof binary under test (searched first).
@@ -19,15 +18,6 @@ use lib repo_root() . '/lib';
 use lib perl_lib_dir();
 use Test::MemProf qw(:DEFAULT parse_size format_size);
 
-# Run Test::MemProf's assertions without reporting them: (passed, diagnostics).
-sub outcome (&) {
-    my ($code) = @_;
-    my $events = intercept { $code->() };
-    my @oks = grep { $_->isa('Test2::Event::Ok') } @$events;
-    die "expected one assertion, got " . @oks unless @oks == 1;
-    my $diag = join "\n", map { $_->message } grep { $_->isa('Test2::Event::Diag') } @$events;
-    return ( $oks[0]->pass ? 1 : 0, $diag );
-}
 
 my ( $pass, $diag ) = outcome {
     memory_ok { my @small = (1) x 1000 } max => '1 MiB', 'small';

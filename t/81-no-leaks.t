@@ -10,21 +10,12 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use MemProfTest;
 use Test::More;
-use Test2::API qw(intercept);
 use Scalar::Util qw(weaken);
 
 use lib repo_root() . '/lib';
 use lib perl_lib_dir();
 use Test::MemProf;
 
-sub outcome (&) {
-    my ($code) = @_;
-    my $events = intercept { $code->() };
-    my @oks = grep { $_->isa('Test2::Event::Ok') } @$events;
-    die "expected one assertion, got " . @oks unless @oks == 1;
-    my $diag = join "\n", map { $_->message } grep { $_->isa('Test2::Event::Diag') } @$events;
-    return ( $oks[0]->pass ? 1 : 0, $diag );
-}
 
 my $here = __FILE__;
 

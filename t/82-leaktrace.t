@@ -14,7 +14,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use MemProfTest;
 use Test::More;
-use Test2::API qw(intercept);
 
 # Debian's Test::LeakTrace is built for the system perl; another perl (the
 # unthreaded one) has none.
@@ -24,14 +23,6 @@ use lib repo_root() . '/lib';
 use lib perl_lib_dir();
 use Test::MemProf ();
 
-sub outcome (&) {
-    my ($code) = @_;
-    my $events = intercept { $code->() };
-    my @oks = grep { $_->isa('Test2::Event::Ok') } @$events;
-    die "expected one assertion, got " . @oks unless @oks == 1;
-    my $diag = join "\n", map { $_->message } grep { $_->isa('Test2::Event::Diag') } @$events;
-    return ( $oks[0]->pass ? 1 : 0, $diag );
-}
 
 {
 

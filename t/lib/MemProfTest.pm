@@ -15,7 +15,7 @@ use Test::More ();
 
 our @EXPORT = qw(
     memprof_bin perl_bin repo_root profile_script profile_code run_capture memprof_json
-    line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json perl_lib_dir
+    line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json perl_lib_dir outcome
 );
 
 sub MiB () { 1024 * 1024 }
@@ -59,6 +59,18 @@ sub write_file {
     print {$fh} $text;
     close $fh or die "cannot write $path: $!";
     return $path;
+}
+
+# Run test assertions (Test::MemProf's) without reporting them: returns
+# whether the one assertion passed, and its diagnostics.
+sub outcome (&) {
+    my ($code) = @_;
+    require Test2::API;
+    my $events = Test2::API::intercept( sub { $code->() } );
+    my @oks = grep { $_->isa('Test2::Event::Ok') } @$events;
+    die "expected one assertion, got " . @oks unless @oks == 1;
+    my $diag = join "\n", map { $_->message } grep { $_->isa('Test2::Event::Diag') } @$events;
+    return ( $oks[0]->pass ? 1 : 0, $diag );
 }
 
 sub slurp {
