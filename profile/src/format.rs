@@ -19,13 +19,16 @@
 //! the input and never allocates more than it holds.  [`Profile::validate`]
 //! then checks every index, figure and time.
 
-use super::Profile;
+use super::{Entry, Frame, Mark, Metrics, Node, Peak, Profile, RunInfo, Sample, SourceFile};
+use serde::Deserialize;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// The version this code writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version this code writes, and the newest it reads.  Version 2
+/// added `RunInfo::forked` and `Profile::processes`; version 1 payloads are
+/// decoded through [`V1Profile`], the fields they had, in their order.
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"MEMPROF\0";
 const HEADER_LEN: usize = 28;
 
@@ -107,6 +110,7 @@ pub const MAX_STREAMED_PAYLOAD: u64 = 1 << 30;
 
 /// What the header says.
 struct Header {
+    version: u32,
     payload_len: u64,
     crc: u32,
 }
@@ -133,7 +137,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, ReadError> {
     }
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[16..24]);
-    Ok(Header { payload_len: u64::from_le_bytes(len_bytes), crc: word(24) })
+    Ok(Header { version, payload_len: u64::from_le_bytes(len_bytes), crc: word(24) })
 }
 
 /// Check the payload's length and checksum, decode it and validate it.
@@ -148,9 +152,84 @@ fn decode_payload(header: &Header, payload: &[u8]) -> Result<Profile, ReadError>
     if crc32fast::hash(payload) != header.crc {
         return Err(ReadError::Corrupt("the checksum does not match the data".into()));
     }
-    let profile: Profile = postcard::from_bytes(payload).map_err(|e| ReadError::Corrupt(e.to_string()))?;
+    let corrupt = |e: postcard::Error| ReadError::Corrupt(e.to_string());
+    let profile: Profile = if header.version == 1 {
+        postcard::from_bytes::<V1Profile>(payload).map_err(corrupt)?.into()
+    } else {
+        postcard::from_bytes(payload).map_err(corrupt)?
+    };
     profile.validate().map_err(ReadError::Corrupt)?;
     Ok(profile)
+}
+
+/// `RunInfo` as format version 1 wrote it (postcard has no field names:
+/// a new field would make old payloads unreadable).
+#[derive(Deserialize)]
+struct V1RunInfo {
+    writer: String,
+    perl_version: String,
+    command: Vec<String>,
+    script: String,
+    cwd: String,
+    pid: u32,
+    ppid: u32,
+    start_time: f64,
+    end_time: f64,
+    options: Vec<(String, String)>,
+    site_tracking: bool,
+    untracked_free_bytes: u64,
+    untracked_free_before_peak: u64,
+    merged_pids: Vec<u32>,
+}
+
+/// `Profile` as format version 1 wrote it.
+#[derive(Deserialize)]
+struct V1Profile {
+    run: V1RunInfo,
+    files: Vec<SourceFile>,
+    frames: Vec<Frame>,
+    nodes: Vec<Node>,
+    entries: Vec<Entry>,
+    totals: Metrics,
+    peak: Peak,
+    timeline: Vec<Sample>,
+    marks: Vec<Mark>,
+}
+
+impl From<V1Profile> for Profile {
+    fn from(v: V1Profile) -> Profile {
+        let r = v.run;
+        Profile {
+            run: RunInfo {
+                writer: r.writer,
+                perl_version: r.perl_version,
+                command: r.command,
+                script: r.script,
+                cwd: r.cwd,
+                pid: r.pid,
+                ppid: r.ppid,
+                start_time: r.start_time,
+                end_time: r.end_time,
+                options: r.options,
+                site_tracking: r.site_tracking,
+                untracked_free_bytes: r.untracked_free_bytes,
+                untracked_free_before_peak: r.untracked_free_before_peak,
+                merged_pids: r.merged_pids,
+                // Version 1 did not say; its readers took no process for a fork.
+                forked: false,
+            },
+            files: v.files,
+            frames: v.frames,
+            nodes: v.nodes,
+            entries: v.entries,
+            totals: v.totals,
+            peak: v.peak,
+            timeline: v.timeline,
+            marks: v.marks,
+            // Version 1's merge kept no timelines.
+            processes: Vec::new(),
+        }
+    }
 }
 
 /// Decode the bytes of a profile file.
@@ -330,6 +409,22 @@ mod tests {
         out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
         out.extend_from_slice(payload);
         out
+    }
+
+    #[test]
+    fn a_version_1_file_is_read_into_the_new_model() {
+        // The golden profile was written by format version 1.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/demo.out");
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[8], 1, "the golden profile is a version 1 file");
+        let p = decode(&bytes).unwrap();
+        assert!(p.run.script.ends_with("demo.pl"), "{}", p.run.script);
+        assert!(!p.entries.is_empty() && !p.timeline.is_empty());
+        assert!(!p.run.forked && p.processes.is_empty());
+        // Written again, it is a version 2 file that reads back the same.
+        let again = encode(&p).unwrap();
+        assert_eq!(again[8], 2);
+        assert_eq!(decode(&again).unwrap(), p);
     }
 
     #[test]
