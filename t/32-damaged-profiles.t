@@ -58,7 +58,8 @@ for my $i ( 1 .. $FILES ) {
     my $base    = $i % @payloads;
     my $payload = $payloads[$base];
     $edits[ rand @edits ]->( \$payload, int rand length $payload ) for 1 .. ( rand() < 0.2 ? 2 : 1 );
-    my $header = "MEMPROF\0" . pack( 'V V Q< V', 1, 0, length $payload, crc32($payload) );
+    # The version the bases were written in (2 today), so the payload is read as such.
+    my $header = "MEMPROF\0" . pack( 'V V Q< V', 2, 0, length $payload, crc32($payload) );
     push @damaged, [ write_file( "$dir/d$i.out", $header . $payload ), $bases[$base] ];
 }
 cmp_ok( scalar @damaged, '>=', 1000, 'at least 1000 damaged files' );

@@ -24,8 +24,10 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-/// The version this code writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version this code writes, and the newest it reads.  Version 2
+/// added `RunInfo::forked` and `Profile::processes`; version 1 payloads are
+/// decoded through [`V1Profile`], the fields they had, in their order.
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"MEMPROF\0";
 const HEADER_LEN: usize = 28;
 
@@ -107,6 +109,7 @@ pub const MAX_STREAMED_PAYLOAD: u64 = 1 << 30;
 
 /// What the header says.
 struct Header {
+    version: u32,
     payload_len: u64,
     crc: u32,
 }
@@ -133,7 +136,7 @@ fn parse_header(bytes: &[u8]) -> Result<Header, ReadError> {
     }
     let mut len_bytes = [0u8; 8];
     len_bytes.copy_from_slice(&bytes[16..24]);
-    Ok(Header { payload_len: u64::from_le_bytes(len_bytes), crc: word(24) })
+    Ok(Header { version, payload_len: u64::from_le_bytes(len_bytes), crc: word(24) })
 }
 
 /// Check the payload's length and checksum, decode it and validate it.
@@ -148,7 +151,12 @@ fn decode_payload(header: &Header, payload: &[u8]) -> Result<Profile, ReadError>
     if crc32fast::hash(payload) != header.crc {
         return Err(ReadError::Corrupt("the checksum does not match the data".into()));
     }
-    let profile: Profile = postcard::from_bytes(payload).map_err(|e| ReadError::Corrupt(e.to_string()))?;
+    let corrupt = |e: postcard::Error| ReadError::Corrupt(e.to_string());
+    let profile: Profile = if header.version == 1 {
+        postcard::from_bytes::<crate::format_v1::V1Profile>(payload).map_err(corrupt)?.into()
+    } else {
+        postcard::from_bytes(payload).map_err(corrupt)?
+    };
     profile.validate().map_err(ReadError::Corrupt)?;
     Ok(profile)
 }
@@ -330,6 +338,22 @@ mod tests {
         out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
         out.extend_from_slice(payload);
         out
+    }
+
+    #[test]
+    fn a_version_1_file_is_read_into_the_new_model() {
+        // The golden profile was written by format version 1.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/demo.out");
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[8], 1, "the golden profile is a version 1 file");
+        let p = decode(&bytes).unwrap();
+        assert!(p.run.script.ends_with("demo.pl"), "{}", p.run.script);
+        assert!(!p.entries.is_empty() && !p.timeline.is_empty());
+        assert!(!p.run.forked && p.processes.is_empty());
+        // Written again, it is a version 2 file that reads back the same.
+        let again = encode(&p).unwrap();
+        assert_eq!(again[8], 2);
+        assert_eq!(decode(&again).unwrap(), p);
     }
 
     #[test]

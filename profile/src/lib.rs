@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub mod builder;
 pub mod command;
 pub mod format;
+mod format_v1;
 pub mod merge;
 pub mod options;
 pub mod timeline;
@@ -250,6 +251,34 @@ pub struct RunInfo {
     pub untracked_free_before_peak: u64,
     /// When several profiles were merged: the pids of the processes.
     pub merged_pids: Vec<u32>,
+    /// Whether the process is a forked child of a profiled one (format
+    /// version 2): its profile starts at the fork, so every block it frees
+    /// that was allocated before is the parent's, and its untracked frees
+    /// are exactly the memory it freed of what it inherited.
+    pub forked: bool,
+}
+
+impl RunInfo {
+    /// Bytes a forked child freed of what it inherited from its parent (0
+    /// for any other process): its untracked frees.
+    pub fn inherited_free_bytes(&self) -> u64 {
+        if self.forked {
+            self.untracked_free_bytes
+        } else {
+            0
+        }
+    }
+}
+
+/// One process's heap over time, in a merged profile (format version 2).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ProcessTimeline {
+    pub pid: u32,
+    /// Unix time in seconds when its profile started.
+    pub start_time: f64,
+    /// Its samples, seconds since its own start; entries are the merged
+    /// profile's.
+    pub samples: Vec<Sample>,
 }
 
 /// A whole profile.
@@ -264,6 +293,9 @@ pub struct Profile {
     pub peak: Peak,
     pub timeline: Vec<Sample>,
     pub marks: Vec<Mark>,
+    /// A merged profile's processes' timelines, one per process, in merge
+    /// order (empty for one process, whose heap is `timeline`).
+    pub processes: Vec<ProcessTimeline>,
 }
 
 /// One element of a stack: a frame and the file and line executing in it.

@@ -4,7 +4,7 @@
 //! total is the sum of the inputs' totals.  The heap's peak is the sum of
 //! the processes' peaks (an upper bound on what they held at once).
 
-use super::{Entry, Frame, Metrics, Node, Peak, Profile, SourceFile, NONE};
+use super::{Entry, Frame, Metrics, Node, Peak, ProcessTimeline, Profile, Sample, SourceFile, NONE};
 use std::collections::HashMap;
 
 #[derive(Default)]
@@ -92,13 +92,30 @@ impl Merger {
         }
         self.out.peak.bytes = self.out.peak.bytes.saturating_add(p.peak.bytes);
         self.out.marks.extend(p.marks.iter().cloned());
+        // Each process keeps its own heap over time: their samples are at
+        // different moments and cannot be added up.
+        let remap =
+            |s: &Sample| Sample { entry: if s.entry == NONE { NONE } else { entry_map[s.entry as usize] }, ..*s };
+        if p.processes.is_empty() {
+            let samples = p.timeline.iter().map(remap).collect();
+            self.out.processes.push(ProcessTimeline { pid: p.run.pid, start_time: p.run.start_time, samples });
+        } else {
+            for proc in &p.processes {
+                let samples = proc.samples.iter().map(remap).collect();
+                self.out.processes.push(ProcessTimeline { pid: proc.pid, start_time: proc.start_time, samples });
+            }
+        }
         let run = &mut self.out.run;
         // Saturating, like Metrics::add: absurd inputs give a result that
         // validation refuses rather than a panic.
         run.untracked_free_bytes = run.untracked_free_bytes.saturating_add(p.run.untracked_free_bytes);
         run.untracked_free_before_peak =
             run.untracked_free_before_peak.saturating_add(p.run.untracked_free_before_peak);
-        run.merged_pids.push(p.run.pid);
+        if p.run.merged_pids.is_empty() {
+            run.merged_pids.push(p.run.pid);
+        } else {
+            run.merged_pids.extend_from_slice(&p.run.merged_pids);
+        }
         run.start_time = run.start_time.min(p.run.start_time);
         run.end_time = run.end_time.max(p.run.end_time);
     }
@@ -145,5 +162,32 @@ mod tests {
         assert_eq!(sum, expect, "entries conserve the totals");
         assert_eq!(merged.entries.len(), a.entries.len(), "the same stacks are matched");
         assert_eq!(merged.validate(), Ok(()));
+    }
+
+    #[test]
+    fn each_process_keeps_its_timeline_with_entries_remapped() {
+        let mut a = recursive_profile();
+        a.run.pid = 10;
+        a.timeline = vec![Sample { time: 0.5, live_bytes: 100, entry: 0 }];
+        let mut b = recursive_profile();
+        b.run.pid = 11;
+        // An entry a does not have, so that b's indices must move.
+        b.entries.insert(0, Entry { node: 0, file: 0, line: 9, metrics: Metrics::default() });
+        b.timeline =
+            vec![Sample { time: 0.25, live_bytes: 7, entry: 1 }, Sample { time: 1.0, live_bytes: 3, entry: NONE }];
+        let merged = merge(&[a.clone(), b.clone()]);
+        assert!(merged.timeline.is_empty(), "no single heap is drawn for several processes");
+        let pids: Vec<u32> = merged.processes.iter().map(|t| t.pid).collect();
+        assert_eq!(pids, vec![10, 11]);
+        let bs = &merged.processes[1].samples;
+        assert_eq!(bs.len(), 2);
+        // b's entry 1 is a's entry 0 (t.pl:1 under the same stack).
+        assert_eq!(bs[0].entry, 0);
+        assert_eq!(bs[1].entry, NONE);
+        assert_eq!(merged.validate(), Ok(()));
+        // Merging a merged profile again keeps every process.
+        let again = merge(&[merged, a]);
+        assert_eq!(again.processes.iter().map(|t| t.pid).collect::<Vec<_>>(), vec![10, 11, 10]);
+        assert_eq!(again.run.merged_pids, vec![10, 11, 10]);
     }
 }

@@ -129,6 +129,16 @@ impl Profile {
             check_time(&format!("the time of timeline sample {i}"), s.time)?;
             check_signed(&format!("the live heap of timeline sample {i}"), s.live_bytes)?;
         }
+        for (j, proc) in self.processes.iter().enumerate() {
+            check_time(&format!("the start time of process {j}"), proc.start_time)?;
+            for (i, s) in proc.samples.iter().enumerate() {
+                if !entry_ok(s.entry) {
+                    return Err(format!("sample {i} of process {j} names entry {} of {}", s.entry, self.entries.len()));
+                }
+                check_time(&format!("the time of sample {i} of process {j}"), s.time)?;
+                check_signed(&format!("the live heap of sample {i} of process {j}"), s.live_bytes)?;
+            }
+        }
         for (i, m) in self.marks.iter().enumerate() {
             check_time(&format!("the time of mark {i}"), m.time)?;
             check_signed(&format!("the live heap of mark {i}"), m.live_bytes)?;

@@ -250,6 +250,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             let p = load(&file)?;
             let svg = render::timeline::render(&p, title.as_deref())
                 .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+            for why in render::timeline::why_not(&p) {
+                eprintln!("memprof: {}: {why}", file.display());
+            }
             write_file(&output, &svg)?;
             Ok(0)
         }

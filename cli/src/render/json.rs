@@ -2,7 +2,12 @@
 //! are a contract; fields may be added, never renamed.
 
 use crate::analysis::{Analysis, Step};
-use memprof_profile::{format::FORMAT_VERSION, Metrics, Profile, NONE};
+use memprof_profile::{Metrics, Profile, NONE};
+
+/// The JSON document's version: 1 still, since file format version 2 only
+/// added fields, which the document adds when they say something (a
+/// forked child's inherited frees, a merged profile's processes).
+pub const JSON_VERSION: u32 = 1;
 use serde::Serialize;
 
 /// The metrics of one place, as `memprof_profile::FIELDS` lists them.
@@ -51,6 +56,16 @@ struct Totals {
     untracked_free_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     untracked_free_before_peak: Option<u64>,
+    /// A forked child's frees of what it inherited (its untracked frees).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inherited_free_bytes: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ProcessJson {
+    pid: u32,
+    start_time: f64,
+    timeline: Vec<SampleJson>,
 }
 
 #[derive(Serialize)]
@@ -148,6 +163,10 @@ struct Document<'a> {
     stacks: Option<Stacks<'a>>,
     marks: Vec<MarkJson<'a>>,
     timeline: Vec<SampleJson>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    forked: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    processes: Vec<ProcessJson>,
 }
 
 fn path_json<'a>(p: &'a Profile, steps: &[Step]) -> Vec<StepJson<'a>> {
@@ -212,7 +231,7 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
     let options = p.run.options.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
 
     let doc = Document {
-        format_version: FORMAT_VERSION,
+        format_version: JSON_VERSION,
         writer: &p.run.writer,
         perl_version: &p.run.perl_version,
         command: &p.run.command,
@@ -229,6 +248,7 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
             retained_bytes: sites.then_some(p.totals.retained_bytes),
             untracked_free_bytes: sites.then_some(p.run.untracked_free_bytes),
             untracked_free_before_peak: sites.then_some(p.run.untracked_free_before_peak),
+            inherited_free_bytes: (sites && p.run.forked).then_some(p.run.inherited_free_bytes()),
         },
         peak,
         stack_count: p.entries.len(),
@@ -238,6 +258,16 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
         stacks,
         marks: p.marks.iter().map(|k| MarkJson { time: k.time, live_bytes: k.live_bytes, label: &k.label }).collect(),
         timeline: p.timeline.iter().map(|s| SampleJson { time: s.time, live_bytes: s.live_bytes }).collect(),
+        forked: p.run.forked,
+        processes: p
+            .processes
+            .iter()
+            .map(|t| ProcessJson {
+                pid: t.pid,
+                start_time: t.start_time,
+                timeline: t.samples.iter().map(|s| SampleJson { time: s.time, live_bytes: s.live_bytes }).collect(),
+            })
+            .collect(),
     };
     if pretty { serde_json::to_writer_pretty(out, &doc) } else { serde_json::to_writer(out, &doc) }
         .map_err(std::io::Error::from)

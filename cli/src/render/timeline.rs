@@ -15,8 +15,22 @@ fn where_is(p: &Profile, entry: u32) -> String {
     format!("{} at {}", frame.name, super::words::place(p, e.file, e.line))
 }
 
-/// The chart as an SVG document.
+/// Why a merged profile's process has no line, one sentence per such
+/// process (empty when every process has one, or for a single process).
+pub fn why_not(p: &Profile) -> Vec<String> {
+    p.processes
+        .iter()
+        .filter(|t| t.samples.is_empty())
+        .map(|t| format!("process {} has no timeline samples (its profile was written by a memprof before format version 2, or it never ran a statement)", t.pid))
+        .collect()
+}
+
+/// The chart as an SVG document: the heap, or for a merged profile each
+/// process's heap, one line per pid.
 pub fn render(p: &Profile, title: Option<&str>) -> Result<String, String> {
+    if !p.processes.is_empty() {
+        return render_processes(p, title);
+    }
     if p.timeline.is_empty() {
         return Err("this profile has no timeline samples".into());
     }
@@ -75,6 +89,73 @@ pub fn render(p: &Profile, title: Option<&str>) -> Result<String, String> {
     Ok(svg)
 }
 
+/// A merged profile: one line per process, on a common clock (seconds
+/// since the first process started), a legend naming the pids.
+fn render_processes(p: &Profile, title: Option<&str>) -> Result<String, String> {
+    let drawn: Vec<_> = p.processes.iter().filter(|t| !t.samples.is_empty()).collect();
+    if drawn.is_empty() {
+        return Err(format!("no process of this merged profile has timeline samples: {}", why_not(p).join("; ")));
+    }
+    let first = drawn.iter().map(|t| t.start_time).fold(f64::INFINITY, f64::min);
+    let x = |t: &memprof_profile::ProcessTimeline, time: f64| (t.start_time - first).max(0.0) + time;
+    let all = || drawn.iter().flat_map(|t| t.samples.iter().map(move |s| (x(t, s.time), s.live_bytes)));
+    let end = all().map(|(t, _)| t).fold(0.0f64, f64::max).max(1e-3);
+    let top = all().map(|(_, b)| b).chain([1]).max().unwrap_or(1);
+    let low = all().map(|(_, b)| b).chain([0]).min().unwrap_or(0);
+    let mib = |b: i64| b as f64 / (1024.0 * 1024.0);
+    let title = title.map(String::from).unwrap_or_else(|| {
+        format!("{}: live heap of each of {} processes", super::flamegraph::script_name(p), p.processes.len())
+    });
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1200, 600)).into_drawing_area();
+        let err = |e: DrawingAreaErrorKind<std::io::Error>| format!("drawing the timeline: {e}");
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(&title, ("sans-serif", 22))
+            .margin(16)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..end * 1.02, mib(low).min(0.0)..mib(top) * 1.12)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("seconds since the first process started")
+            .y_desc("live heap growth of each process, MiB")
+            .draw()
+            .map_err(err)?;
+        for (i, t) in p.processes.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            if t.samples.is_empty() {
+                // Said in the legend too, so that the chart alone tells.
+                chart
+                    .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
+                    .map_err(err)?
+                    .label(format!("pid {}: no samples", t.pid))
+                    .legend(move |(lx, ly)| Circle::new((lx + 10, ly), 3, color));
+                continue;
+            }
+            chart
+                .draw_series(LineSeries::new(
+                    t.samples.iter().map(|s| (x(t, s.time), mib(s.live_bytes))),
+                    color.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(format!("pid {}", t.pid))
+                .legend(move |(lx, ly)| PathElement::new(vec![(lx, ly), (lx + 20, ly)], color.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +180,32 @@ mod tests {
         let at = |s: &str| svg.find(&format!("\n{s}\n</text>")).unwrap_or_else(|| panic!("{s} missing"));
         assert!(at("load") < at("work") && at("work") < at("save"));
         assert!(svg.contains("peak 3.00 MiB in main::bar at t.pl:1"), "{svg}");
+    }
+
+    #[test]
+    fn a_merged_profile_has_a_line_per_process_and_says_which_has_none() {
+        use memprof_profile::ProcessTimeline;
+        let mut p = recursive_profile();
+        let s = |time, live_bytes| Sample { time, live_bytes, entry: NONE };
+        p.processes = vec![
+            ProcessTimeline { pid: 101, start_time: 10.0, samples: vec![s(0.0, 0), s(1.0, 2 << 20)] },
+            ProcessTimeline { pid: 102, start_time: 10.5, samples: vec![s(0.0, 0), s(0.5, 1 << 20)] },
+            ProcessTimeline { pid: 103, start_time: 11.0, samples: vec![] },
+        ];
+        let svg = render(&p, None).unwrap();
+        // Series and their legend keys are 2 px wide, the mesh 1 px.
+        assert_eq!(
+            svg.matches("stroke-width=\"2\"").count(),
+            4,
+            "two processes' lines and their two legend keys: {svg}"
+        );
+        for label in ["pid 101", "pid 102", "pid 103: no samples"] {
+            assert!(svg.contains(&format!("\n{label}\n</text>")), "{label} missing from the legend");
+        }
+        assert_eq!(why_not(&p).len(), 1);
+        assert!(why_not(&p)[0].contains("process 103"));
+        p.processes.truncate(0);
+        p.processes.push(ProcessTimeline { pid: 7, start_time: 0.0, samples: vec![] });
+        assert!(render(&p, None).unwrap_err().contains("process 7"));
     }
 }

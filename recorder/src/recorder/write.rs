@@ -75,6 +75,9 @@ impl Recorder {
             untracked_free_bytes: untracked.map_or(0, |u| u.0),
             untracked_free_before_peak: untracked.map_or(0, |u| u.1),
             merged_pids: Vec::new(),
+            // A child's profile starts at its fork (after_fork_in_child),
+            // so what it frees from before then is its parent's.
+            forked: self.pid != self.first_pid,
         };
         p
     }

@@ -1,8 +1,8 @@
 //! The report as Markdown tables, to paste into a pull request.
 
 use super::{
-    merged_sentence, owner_name, owners, peak_sentence, top_alloc_lines, top_held, top_held_lines, top_lines, top_subs,
-    totals_sentence, Held, ARENA_NOTE, NO_SITES,
+    forked_sentence, merged_sentence, owner_name, owners, peak_sentence, top_alloc_lines, top_held, top_held_lines,
+    top_lines, top_subs, totals_sentence, Held, ARENA_NOTE, NO_SITES,
 };
 use crate::analysis::Analysis;
 use crate::render::units::{count, signed, size};
@@ -13,7 +13,10 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
     let p = a.profile;
     let mut out = String::new();
     let _ = writeln!(out, "### Memory profile of `{}`\n", cell(&p.run.script));
-    let merged = merged_sentence(p).map(|m| format!(" {m}")).unwrap_or_default();
+    let mut merged = merged_sentence(p).map(|m| format!(" {m}")).unwrap_or_default();
+    if let Some(forked) = forked_sentence(p) {
+        merged = format!("{merged} {forked}");
+    }
     let _ = writeln!(out, "{}{merged} {}\n", totals_sentence(p), peak_sentence(p));
     let t = &p.totals;
     let _ = writeln!(out, "| allocated | freed | net growth | heap peak | still held at exit |");

@@ -143,6 +143,21 @@ pub fn render(p: &Profile, opts: &ReportOptions) -> String {
 
 pub(super) fn totals_sentence(p: &Profile) -> String {
     let t = &p.totals;
+    let inherited = p.run.inherited_free_bytes();
+    if p.run.forked && p.run.site_tracking && inherited > 0 {
+        // The child's own growth leaves out what it freed of its parent's
+        // memory: that was never allocated in this profile.
+        let own = t.net_bytes().saturating_add(i64::try_from(inherited).unwrap_or(i64::MAX));
+        return format!(
+            "Allocated {} in {} allocations, freed {} in {} (of it freed {} inherited from the parent): memory {} overall, leaving out the inherited frees.",
+            size(t.alloc_bytes),
+            count(t.alloc_count),
+            size(t.free_bytes),
+            count(t.free_count),
+            size(inherited),
+            movement(own)
+        );
+    }
     format!(
         "Allocated {} in {} allocations, freed {} in {}: memory {} overall.",
         size(t.alloc_bytes),
@@ -150,6 +165,14 @@ pub(super) fn totals_sentence(p: &Profile) -> String {
         size(t.free_bytes),
         count(t.free_count),
         movement(t.net_bytes())
+    )
+}
+
+/// For a forked child without site tracking: its figures mix its own
+/// frees with frees of what it inherited.
+pub(super) fn forked_sentence(p: &Profile) -> Option<&'static str> {
+    (p.run.forked && !p.run.site_tracking).then_some(
+        "This process is a forked child profiled without site tracking (MEMPROF=sites=0), so its frees of memory inherited from the parent cannot be told apart from its own: they are in the figures above.",
     )
 }
 

@@ -1,8 +1,9 @@
 //! The report as text: what a person reads in ten seconds.
 
 use super::{
-    duration, held_sentence, merged_sentence, own_frees, owner_name, owners, peak_sentence, sub_sentence,
-    top_alloc_lines, top_held, top_held_lines, top_lines, top_subs, totals_sentence, Held, ARENA_NOTE, NO_SITES,
+    duration, forked_sentence, held_sentence, merged_sentence, own_frees, owner_name, owners, peak_sentence,
+    sub_sentence, top_alloc_lines, top_held, top_held_lines, top_lines, top_subs, totals_sentence, Held, ARENA_NOTE,
+    NO_SITES,
 };
 use crate::analysis::Analysis;
 use crate::render::units::{count, signed, size};
@@ -24,6 +25,9 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
     let _ = writeln!(out, "{}", totals_sentence(p));
     if let Some(merged) = merged_sentence(p) {
         let _ = writeln!(out, "{merged}");
+    }
+    if let Some(forked) = forked_sentence(p) {
+        let _ = writeln!(out, "{forked}");
     }
     let _ = writeln!(out, "{}", peak_sentence(p));
     if p.run.site_tracking {
