@@ -11,6 +11,9 @@ use Encode qw(decode_utf8 encode_utf8);
 use File::Temp qw(tempdir);
 use Test::More;
 
+# The test names hold the names themselves.
+binmode Test::More->builder->$_, ':encoding(UTF-8)' for qw(output failure_output todo_output);
+
 my $dir    = tempdir( CLEANUP => 1 );
 my $script = "$dir/names.pl";
 open my $fh, '>:encoding(UTF-8)', $script or die $!;
