@@ -5,7 +5,8 @@
 #
 #   perl bench/run.pl [--runs 5] [--only NAME,...] [--variants plain,memprof,...]
 #
-# Variants: plain, memprof (site tracking on), memprof-sites0, nytprof
+# Variants: plain, memprof (site tracking on), memprof-sites0,
+# memprof-native (MEMPROF=native=1, not run unless named), nytprof
 # (Devel::NYTProf) and heaptrack, each where installed.  Timing is never
 # asserted by tests; this is for people.
 use strict;
@@ -64,6 +65,9 @@ my %variant = (
     memprof          => sub { ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/m.out", '--', @_ ], {} ) },
     'memprof-sites0' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/m0.out", '--', @_ ], { MEMPROF => 'sites=0' } );
+    },
+    'memprof-native' => sub {
+        ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/mn.out", '--', @_ ], { MEMPROF => 'native=1' } );
     },
     nytprof   => sub { ( [ $perl, '-d:NYTProf', @_ ], { NYTPROF => "file=$tmp/nytprof.out" } ) },
     heaptrack => sub { ( [ $heaptrack, '-o', "$tmp/ht", $perl, @_ ], {} ) },

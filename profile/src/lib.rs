@@ -128,6 +128,11 @@ pub enum FrameKind {
     Compile,
     /// A place that is not a statement: `(exit)`, `(disabled)`, `(startup)`.
     Pseudo,
+    /// A C function beneath a Perl statement (`MEMPROF=native=1`):
+    /// `[C] xmlNewNode`, or `[C] XML::LibXML::_parse_string` for an XSUB.
+    /// Its nodes' call site and its entries' location are the Perl
+    /// statement's.
+    Native,
 }
 
 impl FrameKind {
@@ -143,6 +148,7 @@ impl FrameKind {
             FrameKind::Require => "require",
             FrameKind::Compile => "compile",
             FrameKind::Pseudo => "pseudo",
+            FrameKind::Native => "native",
         }
     }
 }
@@ -322,6 +328,13 @@ impl Profile {
         }
         steps.reverse();
         steps
+    }
+
+    /// Where a stack's native frames begin (its length if it has none):
+    /// views that show the statement as a frame put it there, between the
+    /// Perl frames and the C functions it called.
+    pub fn native_start(&self, steps: &[Step]) -> usize {
+        steps.iter().position(|s| self.frames[s.frame as usize].kind == FrameKind::Native).unwrap_or(steps.len())
     }
 
     /// Frame names of a stack, root first.

@@ -21,11 +21,12 @@ pub fn stacks(p: &Profile, metric: Metric, lines: bool) -> (BTreeMap<String, i64
     let mut out: BTreeMap<String, i64> = BTreeMap::new();
     for e in &p.entries {
         let steps = p.path(e);
-        let mut key = p.frame_names(&steps).iter().map(|n| clean(n)).collect::<Vec<_>>().join(";");
+        let mut names = p.frame_names(&steps).iter().map(|n| clean(n)).collect::<Vec<_>>();
         if lines {
-            key.push(';');
-            key.push_str(&clean(&format!("{}:{}", p.file_name(e.file), e.line)));
+            // The statement is the leaf, or the parent of the C functions it called.
+            names.insert(p.native_start(&steps), clean(&format!("{}:{}", p.file_name(e.file), e.line)));
         }
+        let key = names.join(";");
         *out.entry(key).or_default() += metric.of(&e.metrics);
     }
     let negative = out.values().filter(|&&v| v < 0).sum();

@@ -9,6 +9,7 @@
 
 pub(crate) mod entry;
 pub(crate) mod measure;
+pub(crate) mod native;
 pub(crate) mod sites;
 mod stack;
 pub(crate) mod trace;
@@ -98,6 +99,8 @@ pub struct Recorder {
     sigexit_names: std::ffi::CString,
     /// Where the runloop logs sv-count-only changes while running.
     sv_log: Vec<perl::memprof_sv_record>,
+    /// Native frames (`native=1` or `all`), else None.
+    native: Option<native::Native>,
 }
 
 fn now() -> f64 {
@@ -171,6 +174,7 @@ impl Recorder {
             measure: pseudo_root(&mut tables, "(measure)"),
         };
         let sites = opts.sites.then(Sites::new);
+        let native = native::Native::new(opts.native);
         let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
         let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
         let cwd = unaccounted(t, || std::env::current_dir().unwrap_or_default());
@@ -207,6 +211,7 @@ impl Recorder {
             trace,
             perl_hooks: false,
             sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
+            native,
         })
     }
 
@@ -231,6 +236,7 @@ impl Recorder {
     fn start(&mut self, t: &mut memprof_tls) {
         self.reset_counters(t);
         self.start_time = now();
+        unaccounted(t, || self.init_native());
         self.set_state(t, State::Running);
         self.attach_sites(t);
         t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
@@ -253,6 +259,7 @@ impl Recorder {
         } else {
             t.sv_log = std::ptr::null_mut();
         }
+        self.update_native(t);
     }
 
     /// Add up what the runloop logged (see memprof_sv_record).
