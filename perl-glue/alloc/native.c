@@ -6,56 +6,63 @@
  * unwind tables (.eh_frame), so libraries built without frame pointers
  * (all of Debian's) unwind too, and caches what it learns per return
  * address.  libunwind is opened with dlopen when native frames are first
- * asked for: a profile without them neither needs nor loads it.  The
- * recorder (Rust, memprof_rs_native_site) decides which frames to keep
- * and credits the allocation.
+ * asked for: building needs no libunwind, and a profile without native
+ * frames neither needs nor loads it.  The recorder (Rust,
+ * memprof_rs_native_site) decides which frames to keep and credits the
+ * allocation.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
 #include <link.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 #include "memprof.h"
 
 /* Frames kept of one allocation's stack; deeper ones are cut off. */
 #define MEMPROF_NATIVE_DEPTH 128
 
-#define MEMPROF_STR_(x) #x
-#define MEMPROF_STR(x) MEMPROF_STR_(x)
+/* libgcc's view of an unwind table entry (unwind-dw2-fde.h): the start of
+ * the function it covers is `func`. */
+struct memprof_eh_bases {
+    void *tbase;
+    void *dbase;
+    void *func;
+};
 
 static int (*native_backtrace)(void **, int);
-static int (*native_proc_info)(unw_addr_space_t, unw_word_t, unw_proc_info_t *, void *);
-static unw_addr_space_t *native_space;
+static const void *(*native_find_fde)(void *, struct memprof_eh_bases *);
 
 int memprof_native_init(void)
 {
     if (native_backtrace != NULL)
         return 0;
+    /* libunwind's unw_backtrace has a plain prototype: no header needed to
+     * build, and only a profile with native frames needs the library. */
     void *lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL)
         lib = dlopen("libunwind.so", RTLD_NOW | RTLD_LOCAL);
     if (lib == NULL)
         return -1;
-    /* The local-only names (_ULx86_64_...), spelled by libunwind's own macros. */
-    native_proc_info = (int (*)(unw_addr_space_t, unw_word_t, unw_proc_info_t *, void *))dlsym(
-        lib, MEMPROF_STR(unw_get_proc_info_by_ip));
-    native_space = (unw_addr_space_t *)dlsym(lib, MEMPROF_STR(unw_local_addr_space));
     void *bt = dlsym(lib, "unw_backtrace");
-    if (bt == NULL || native_proc_info == NULL || native_space == NULL)
+    if (bt == NULL)
         return -1;
+    /* Function starts come from the same unwind tables, through libgcc
+     * (every glibc program can load it: pthread_cancel does). */
+    void *gcc = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (gcc != NULL)
+        native_find_fde = (const void *(*)(void *, struct memprof_eh_bases *))dlsym(gcc, "_Unwind_Find_FDE");
     native_backtrace = (int (*)(void **, int))bt;
     return 0;
 }
 
 uint64_t memprof_native_function_start(uint64_t pc)
 {
-    unw_proc_info_t info;
-    if (native_proc_info == NULL || native_proc_info(*native_space, (unw_word_t)pc, &info, NULL) != 0)
+    struct memprof_eh_bases bases = {NULL, NULL, NULL};
+    if (native_find_fde == NULL || native_find_fde((void *)(uintptr_t)pc, &bases) == NULL)
         return 0;
-    return info.start_ip <= pc && pc < info.end_ip ? info.start_ip : 0;
+    const uint64_t start = (uint64_t)(uintptr_t)bases.func;
+    return start <= pc ? start : 0;
 }
 
 __attribute__((cold, noinline)) void memprof_native_alloc(struct memprof_tls *t, uint64_t size)
