@@ -370,4 +370,22 @@ pub mod fixtures {
         }
         p
     }
+
+    /// The recursive profile, and line 5 (main) calling C: an XSUB
+    /// allocating 1000 bytes through a library function.
+    pub fn native_profile() -> Profile {
+        let mut p = recursive_profile();
+        let frame = |p: &mut Profile, name: &str| {
+            p.frames.push(Frame { name: name.into(), kind: FrameKind::Native, file: NONE, line: 0 });
+            p.frames.len() as u32 - 1
+        };
+        let xs = frame(&mut p, "[C] Pkg::xs");
+        let lib = frame(&mut p, "[C] lib_alloc");
+        p.nodes.push(Node { parent: 0, frame: xs, call_file: 0, call_line: 5 });
+        p.nodes.push(Node { parent: 3, frame: lib, call_file: 0, call_line: 5 });
+        let m = Metrics { alloc_bytes: 1000, alloc_count: 1, ..Metrics::default() };
+        p.entries.push(Entry { node: 4, file: 0, line: 5, metrics: m });
+        p.totals.add(&m);
+        p
+    }
 }

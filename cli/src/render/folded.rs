@@ -63,6 +63,14 @@ mod tests {
     }
 
     #[test]
+    fn the_statement_sits_between_perl_and_native_frames() {
+        let p = memprof_profile::fixtures::native_profile();
+        let text = render(&p, Metric::Alloc, true);
+        assert!(text.contains("main;t.pl:5;[C] Pkg::xs;[C] lib_alloc 1000\n"), "{text}");
+        assert!(render(&p, Metric::Alloc, false).contains("main;[C] Pkg::xs;[C] lib_alloc 1000\n"));
+    }
+
+    #[test]
     fn negative_net_is_left_out_and_counted() {
         let mut p = recursive_profile();
         p.entries[2].metrics.free_bytes = 50;
