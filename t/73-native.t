@@ -30,7 +30,7 @@ sub sum_alloc { my $s = 0; $s += $_->{alloc_bytes} for @_; $s }
 my $LIBXML2 = qr/^\[C\] (?:xml|html|libxml2\.so)/;
 
 SKIP: {
-    skip 'XML::LibXML is not installed for ' . perl_bin(), 6 unless $have_libxml;
+    skip 'XML::LibXML is not installed for ' . perl_bin(), 11 unless $have_libxml;
     my $dir = tempdir( CLEANUP => 1 );
     # About 5 MB of XML.
     my $xml = "<root>\n"
@@ -62,6 +62,17 @@ EOF
     like( $folded, qr/^main;XML::LibXML::parse_string;[^;\n]*LibXML\.pm:\d+;\[C\] XML::LibXML::_parse_string;(?:[^;\n]*;)*\[C\] xml\w+[; ]/m,
         'a libxml2 frame under XML::LibXML::_parse_string under the parse_string line' );
     unlike( $folded, qr/\[C\] (?:Perl_|S_|memprof_)/, 'no frame of perl or of the profiler with native=1' );
+
+    # The other views: subs (JSON, csv) list the C functions, the flame graph draws them.
+    my $xs = sub_named( $p, '[C] XML::LibXML::_parse_string' );
+    is( $xs && $xs->{kind}, 'native', 'the XSUB is a native frame in subs' );
+    cmp_ok( $xs ? $xs->{inclusive}{alloc_bytes} : 0, '>=', $under_libxml2, 'holding what libxml2 allocated under it' );
+    my ($csv) = run_capture( [ memprof_bin(), 'csv', '--by', 'sub', $file ] );
+    like( $csv, qr/^"?\[C\] xmlNewNode"?,native,/m, 'csv --by sub lists libxml2 functions' );
+    my ( undef, $ferr, $fstatus ) =
+        run_capture( [ memprof_bin(), 'flamegraph', '--metric', 'alloc', '-o', "$dir/alloc.svg", $file ] );
+    is( $fstatus, 0, 'memprof flamegraph' ) or diag $ferr;
+    like( slurp("$dir/alloc.svg"), qr/\[C\] xmlNewNode/, 'the flame graph draws libxml2 frames' );
 }
 
 SKIP: {
