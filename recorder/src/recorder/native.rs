@@ -161,7 +161,7 @@ impl Recorder {
                 n.class_in_ranges(at).unwrap_or(Class::Other)
             }
         };
-        // SAFETY: the lookup only reads libunwind's tables.
+        // SAFETY: the lookup only reads the loaded objects' unwind tables.
         let start = match unsafe { perl::memprof_native_function_start(at) } {
             0 => at,
             s => s,
