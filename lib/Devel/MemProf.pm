@@ -262,8 +262,8 @@ profiler's are folded away. C<all> keeps perl's frames too. The stack is
 unwound with libunwind (Debian's F<libunwind8>), loaded when this option is
 on; without it a warning says so and no native frames are recorded.
 Allocations are unwound, frees are not (they stay the freeing statement's).
-It costs time at every allocation: about 2.1 times plain perl on an
-allocation-bound program, against 1.8 without it. Default 0. See
+It costs time at every allocation: about 2 times plain perl on an
+allocation-bound program, against 1.4 to 1.8 times without it. Default 0. See
 F<doc/profile.md>, "Native frames".
 
 =back
