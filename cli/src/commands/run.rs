@@ -249,7 +249,14 @@ fn render_after(profile: &Path, args: &RunArgs, status: &std::process::ExitStatu
     eprintln!();
     eprint!(
         "{}",
-        render::report::render(&p, &render::report::ReportOptions { top: 3, format: render::report::Format::Text })
+        render::report::render(
+            &p,
+            &render::report::ReportOptions {
+                top: 3,
+                format: render::report::Format::Text,
+                by: render::report::By::Code,
+            }
+        )
     );
     eprintln!();
     eprintln!("memprof: profile written to {}", profile.display());
