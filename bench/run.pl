@@ -5,7 +5,8 @@
 #
 #   perl bench/run.pl [--runs 5] [--only NAME,...] [--variants plain,memprof,...]
 #
-# Variants: plain, memprof (site tracking on), memprof-sites0, nytprof
+# Variants: plain, memprof (site tracking on), memprof-sites0,
+# memprof-sample (sample=524288), nytprof
 # (Devel::NYTProf) and heaptrack, each where installed.  Timing is never
 # asserted by tests; this is for people.
 use strict;
@@ -65,11 +66,14 @@ my %variant = (
     'memprof-sites0' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/m0.out", '--', @_ ], { MEMPROF => 'sites=0' } );
     },
+    'memprof-sample' => sub {
+        ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/ms.out", '--', @_ ], { MEMPROF => 'sample=524288' } );
+    },
     nytprof   => sub { ( [ $perl, '-d:NYTProf', @_ ], { NYTPROF => "file=$tmp/nytprof.out" } ) },
     heaptrack => sub { ( [ $heaptrack, '-o', "$tmp/ht", $perl, @_ ], {} ) },
 );
 my @variants = grep { $_ ne 'nytprof' || $have_nytprof } grep { $_ ne 'heaptrack' || $heaptrack }
-    qw(plain memprof memprof-sites0 nytprof heaptrack);
+    qw(plain memprof memprof-sites0 memprof-sample nytprof heaptrack);
 @variants = split /,/, $opt{variants} if $opt{variants};
 $variant{$_} or die "unknown variant $_\n" for @variants;
 

@@ -53,6 +53,12 @@ struct memprof_sites {
     uint64_t untracked_free_bytes;    /* freed from blocks allocated before tracking */
     uint64_t untracked_free_at_peak;
     int failed;                       /* the table could not grow: tracking stopped */
+    /* Sampled tracking (sample=BYTES): the mean bytes between two tracked
+     * allocations, 0 to track every one; the bytes left until the next
+     * tracked one; the random state drawing the intervals. */
+    uint64_t sample_mean;
+    int64_t sample_left;
+    uint64_t sample_rng;
 };
 
 /* Which frame is innermost: its stackinfo and index, its CV and its
@@ -157,6 +163,12 @@ struct memprof_tls *memprof_tls_get(void);
 struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *cop);
 /* Site table queries for the recorder (sites.c). */
 uint32_t memprof_sites_lookup(const struct memprof_sites *s, const void *block, uint32_t *birth);
+/* What a tracked block of `size` bytes stands for: its size, or under
+ * sampling the unbiased estimate size / P(a block of that size is sampled). */
+uint64_t memprof_sample_weight(const struct memprof_sites *s, uint64_t size);
+/* Draw the bytes until the next sampled allocation (exponentially
+ * distributed with mean s->sample_mean). */
+int64_t memprof_sample_interval(struct memprof_sites *s);
 void memprof_sites_clear(struct memprof_sites *s);
 /* Sum of the usable sizes of tracked blocks born at or after `since`
  * (a births count), and the number of them; arena blocks are skipped by

@@ -258,6 +258,20 @@ C<Devel::MemProf::set_callback> below.
 
 Write the trace lines to PATH instead of standard error.
 
+=item sample=BYTES
+
+Track the sites of a sample of allocations instead of every one: one per
+BYTES allocated on average (Poisson sampling of bytes, as tcmalloc and Go's
+heap profiler do: the interval to the next tracked allocation is drawn from
+an exponential distribution). Each tracked block counts for its size divided
+by the chance that a block of that size is tracked, so held and peak figures
+are unbiased estimates; what was allocated and freed, and how often, stays
+exact. A line holding H bytes gets about H/BYTES samples and its estimate is
+off by about 1/sqrt(H/BYTES): C<sample=524288> (512 KiB, for a server that
+runs for days) is good for what holds tens of megabytes, C<sample=4096> for
+what holds a megabyte. C<measure()> figures are estimates too. The report
+says so.
+
 =item dump_signal=SIGNAL
 
 On that signal (C<USR2>, C<USR1>, ...), write the profile so far to the

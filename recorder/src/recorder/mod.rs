@@ -176,7 +176,7 @@ impl Recorder {
             callback: pseudo_root(&mut tables, "(callback)"),
             measure: pseudo_root(&mut tables, "(measure)"),
         };
-        let sites = opts.sites.then(Sites::new);
+        let sites = opts.sites.then(|| Sites::new(opts.sample));
         let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
         let dump_signal_name = std::ffi::CString::new(opts.dump_signal.clone().unwrap_or_default()).unwrap_or_default();
         let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));

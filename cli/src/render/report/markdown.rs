@@ -14,6 +14,9 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Memory profile of `{}`\n", cell(&p.run.script));
     let mut merged = merged_sentence(p).map(|m| format!(" {m}")).unwrap_or_default();
+    if let Some(sampled) = super::sampled_sentence(p) {
+        merged = format!("{merged} {sampled}");
+    }
     if let Some(forked) = forked_sentence(p) {
         merged = format!("{merged} {forked}");
     }

@@ -223,6 +223,17 @@ pub(super) fn owner_name<'p>(p: &'p Profile, owners: &HashMap<(u32, u32), (u32, 
     owners.get(&(l.file, l.line)).map_or("", |(f, _)| p.frames[*f as usize].name.as_str())
 }
 
+/// Under sampled site tracking: which figures are estimates.
+pub(super) fn sampled_sentence(p: &Profile) -> Option<String> {
+    (p.run.site_tracking && p.run.sample_bytes > 0).then(|| {
+        format!(
+            "Held and peak figures are estimates: sites were tracked for a sample of allocations, one per {} allocated on average (MEMPROF=sample={}); what was allocated and freed, and how often, is exact.",
+            size(p.run.sample_bytes),
+            p.run.sample_bytes
+        )
+    })
+}
+
 /// For a merged profile: which processes it holds.
 pub(super) fn merged_sentence(p: &Profile) -> Option<String> {
     let pids = &p.run.merged_pids;

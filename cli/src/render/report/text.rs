@@ -30,6 +30,9 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
         let _ = writeln!(out, "{forked}");
     }
     let _ = writeln!(out, "{}", peak_sentence(p));
+    if let Some(sampled) = super::sampled_sentence(p) {
+        let _ = writeln!(out, "{sampled}");
+    }
     if let Some(labels) = super::labels::pointer(p) {
         let _ = writeln!(out, "{labels}");
     }
