@@ -195,6 +195,13 @@ int memprof_hooks_resolve(void);
 /* exec (replacing, 1) or _exit (0) is about to end this process image:
  * write the profile if this process is profiling (implemented in Rust). */
 void memprof_rs_process_ending(int replacing);
+/* Attaching (memprof attach): the interpreter running on this thread, and
+ * the runloop taking over from the op after the current one; 0 on success.
+ * Detaching hands the runloop back. */
+void *memprof_current_interp(void);
+int memprof_attach_runloop(void *interp);
+void memprof_detach_runloop(void *interp);
+
 /* Called by the dlopen hook after a successful dlopen (implemented in Rust). */
 void memprof_rs_after_dlopen(void);
 

@@ -1,6 +1,7 @@
 //! The `memprof` command line.  Every failure the user can cause (a bad
 //! file, an unknown metric) is one line on stderr and exit status 2.
 
+mod attach;
 mod diff;
 mod export;
 mod run;
@@ -31,6 +32,9 @@ enum Command {
     /// Run a Perl program under the profiler (no installation needed)
     #[command(after_help = run::AFTER_HELP)]
     Run(run::RunArgs),
+    /// Profile a perl that is already running (through gdb), then detach
+    #[command(after_help = attach::AFTER_HELP)]
+    Attach(attach::AttachArgs),
     /// Print the top subs and lines, in sentences or as a Markdown table
     Report {
         /// Profile to read
@@ -271,6 +275,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Run(args) => run::run(args),
+        Command::Attach(args) => attach::run(args),
         Command::Json { file, pretty, no_stacks } => {
             let p = load(&file)?;
             let stdout = std::io::stdout().lock();

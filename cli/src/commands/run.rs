@@ -17,7 +17,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The perl this library was built against: its structs must match.
-const PERL: &str = env!("MEMPROF_BUILD_PERL");
+pub(super) const PERL: &str = env!("MEMPROF_BUILD_PERL");
 const MODULE: &str = include_str!("../../../lib/Devel/MemProf.pm");
 const LIBRARY: &str = "libdevel_memprof.so";
 
@@ -89,6 +89,27 @@ fn installed_in_perl() -> bool {
         $have{so} = 1 if -f "$d/auto/Devel/MemProf/MemProf.so" }
         exit($have{pm} && $have{so} ? 0 : 1)"#;
     Command::new(PERL).args(["-e", probe]).status().is_ok_and(|s| s.success())
+}
+
+/// The library itself (for `memprof attach`, which loads it into a running
+/// perl): beside this executable, or where `make install` put it.
+pub(super) fn library_file() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find my own executable: {e}"))?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if let Ok(library) = std::fs::canonicalize(dir.join(LIBRARY)) {
+        return Ok(library);
+    }
+    let probe = r#"for my $d (grep { !ref } @INC) {
+        my $so = "$d/auto/Devel/MemProf/MemProf.so"; if (-f $so) { print $so; exit 0 } } exit 1"#;
+    let found = Command::new(PERL).args(["-e", probe]).output().ok().filter(|o| o.status.success());
+    match found {
+        Some(o) => Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).into_owned())),
+        None => Err(format!(
+            "cannot find {LIBRARY} beside {} nor Devel::MemProf in {PERL}'s @INC; build with `cargo build --release` or install with `perl Makefile.PL && make install`",
+            exe.display()
+        )),
+    }
 }
 
 /// The `-I` directory for perl: the library built beside this executable

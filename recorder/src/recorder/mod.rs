@@ -7,6 +7,7 @@
 //! not in the cache ([`memprof_rs_file_id`]).  None of this calls back into
 //! perl or allocates through perl's allocator.
 
+mod attach;
 pub(crate) mod entry;
 pub(crate) mod measure;
 pub(crate) mod sites;
