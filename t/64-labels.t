@@ -63,6 +63,17 @@ $by_stack{ $_->{label} // '' } += $_->{alloc_bytes} for @{ $p->{stacks} };
 is( $by_stack{job}, $labels{job}{alloc_bytes}, 'stacks carry their label' );
 conservation_ok( $p, 'labelled run' );
 
+# The HTML report's index has the labels' table.
+{
+    my $labelled = ( profile_code( "Devel::MemProf::with_label('job', sub { our \@k = map { 'k' x 100 } 1 .. 100 }) for 1 .. 3;\n" ) )[4];
+    my $html = "$labelled.html";
+    my ( $o, $e, $s ) = run_capture( [ memprof_bin(), 'html', '-o', $html, $labelled ] );
+    is( $s, 0, 'memprof html of a labelled profile' ) or diag $e;
+    my $index = slurp("$html/index.html");
+    like( $index, qr{<section id="labels">.*<td>job</td><td>3</td>}s, 'the index lists the label with its runs' );
+    like( $index, qr{<a href="[^"]+">[^<]*t\.pl:1</a>}, 'and links the line that allocated what it held' );
+}
+
 my $file = ( profile_code('1') )[4];
 my ( $o, $e, $s ) = run_capture( [ memprof_bin(), 'report', '--by', 'lable', $file ] );
 is( $e, "memprof: unknown --by 'lable' for report (expected label, or code for the usual report)\n", 'a bad --by is named' );
