@@ -41,11 +41,7 @@ pub extern "C" fn memprof_attach(spec: *const c_char) -> c_int {
     // SAFETY: called on the perl thread (see above).
     let interp = unsafe { perl::memprof_current_interp() };
     let mut rec = Recorder::new(t, interp, opts);
-    if t.file_cache.is_null() {
-        let cache =
-            vec![perl::memprof_file_slot { cop: std::ptr::null(), file: 0 }; perl::MEMPROF_FILE_CACHE_SIZE as usize];
-        t.file_cache = Box::leak(cache.into_boxed_slice()).as_mut_ptr();
-    }
+    super::entry::ensure_file_cache(t);
     rec.install_perl_hooks(t);
     rec.start(t);
     forget_identity(t);

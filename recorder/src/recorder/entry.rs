@@ -28,15 +28,20 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
         return 1;
     }
     let mut rec = Recorder::new(t, interp, opts);
+    ensure_file_cache(t);
+    rec.reset_counters(t);
+    t.interp = interp;
+    t.recorder = Box::into_raw(rec).cast();
+    0
+}
+
+/// The runloop's COP -> file cache, allocated once per thread.
+pub(super) fn ensure_file_cache(t: &mut memprof_tls) {
     if t.file_cache.is_null() {
         let cache =
             vec![perl::memprof_file_slot { cop: std::ptr::null(), file: 0 }; perl::MEMPROF_FILE_CACHE_SIZE as usize];
         t.file_cache = Box::leak(cache.into_boxed_slice()).as_mut_ptr();
     }
-    rec.reset_counters(t);
-    t.interp = interp;
-    t.recorder = Box::into_raw(rec).cast();
-    0
 }
 
 /// `perl -d:MemProf`: profile, not only measure.
