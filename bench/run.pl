@@ -6,7 +6,8 @@
 #   perl bench/run.pl [--runs 5] [--only NAME,...] [--variants plain,memprof,...]
 #
 # Variants: plain, memprof (site tracking on), memprof-sites0,
-# memprof-native (MEMPROF=native=1, not run unless named), nytprof
+# memprof-native (MEMPROF=native=1, not run unless named),
+# memprof-sample (sample=524288), nytprof
 # (Devel::NYTProf) and heaptrack, each where installed.  Timing is never
 # asserted by tests; this is for people.
 use strict;
@@ -69,11 +70,14 @@ my %variant = (
     'memprof-native' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/mn.out", '--', @_ ], { MEMPROF => 'native=1' } );
     },
+    'memprof-sample' => sub {
+        ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/ms.out", '--', @_ ], { MEMPROF => 'sample=524288' } );
+    },
     nytprof   => sub { ( [ $perl, '-d:NYTProf', @_ ], { NYTPROF => "file=$tmp/nytprof.out" } ) },
     heaptrack => sub { ( [ $heaptrack, '-o', "$tmp/ht", $perl, @_ ], {} ) },
 );
 my @variants = grep { $_ ne 'nytprof' || $have_nytprof } grep { $_ ne 'heaptrack' || $heaptrack }
-    qw(plain memprof memprof-sites0 nytprof heaptrack);
+    qw(plain memprof memprof-sites0 memprof-sample nytprof heaptrack);
 @variants = split /,/, $opt{variants} if $opt{variants};
 $variant{$_} or die "unknown variant $_\n" for @variants;
 

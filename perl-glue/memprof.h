@@ -53,6 +53,12 @@ struct memprof_sites {
     uint64_t untracked_free_bytes;    /* freed from blocks allocated before tracking */
     uint64_t untracked_free_at_peak;
     int failed;                       /* the table could not grow: tracking stopped */
+    /* Sampled tracking (sample=BYTES): the mean bytes between two tracked
+     * allocations, 0 to track every one; the bytes left until the next
+     * tracked one; the random state drawing the intervals. */
+    uint64_t sample_mean;
+    int64_t sample_left;
+    uint64_t sample_rng;
 };
 
 /* Which frame is innermost: its stackinfo and index, its CV and its
@@ -160,6 +166,12 @@ struct memprof_tls *memprof_tls_get(void);
 struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *cop);
 /* Site table queries for the recorder (sites.c). */
 uint32_t memprof_sites_lookup(const struct memprof_sites *s, const void *block, uint32_t *birth);
+/* What a tracked block of `size` bytes stands for: its size, or under
+ * sampling the unbiased estimate size / P(a block of that size is sampled). */
+uint64_t memprof_sample_weight(const struct memprof_sites *s, uint64_t size);
+/* Draw the bytes until the next sampled allocation (exponentially
+ * distributed with mean s->sample_mean). */
+int64_t memprof_sample_interval(struct memprof_sites *s);
 void memprof_sites_clear(struct memprof_sites *s);
 /* Sum of the usable sizes of tracked blocks born at or after `since`
  * (a births count), and the number of them; arena blocks are skipped by
@@ -186,6 +198,13 @@ int memprof_hooks_resolve(void);
 /* exec (replacing, 1) or _exit (0) is about to end this process image:
  * write the profile if this process is profiling (implemented in Rust). */
 void memprof_rs_process_ending(int replacing);
+/* Attaching (memprof attach): the interpreter running on this thread, and
+ * the runloop taking over from the op after the current one; 0 on success.
+ * Detaching hands the runloop back. */
+void *memprof_current_interp(void);
+int memprof_attach_runloop(void *interp);
+void memprof_detach_runloop(void *interp);
+
 /* Called by the dlopen hook after a successful dlopen (implemented in Rust). */
 void memprof_rs_after_dlopen(void);
 
@@ -325,6 +344,16 @@ void memprof_rs_end_of_run(void *interp);
 void memprof_rs_start_profiling(void *interp);
 /* The signals MEMPROF's sigexit names, joined by commas ("" if none). */
 const char *memprof_rs_sigexit_signals(void *interp);
+/* dump_signal's signal name, or "". */
+const char *memprof_rs_dump_signal(void *interp);
+/* Write a dump of the profile so far; returns its path, or NULL when not
+ * profiling.  The string lives until the next call. */
+const char *memprof_rs_dump(void *interp);
+/* Make `name` (`len` bytes; NULL: none) the current label; `start`
+ * counts a run of it. */
+void memprof_rs_label(void *interp, const char *name, size_t len, int start);
+/* The current label, or NULL; the string lives until the next call. */
+const char *memprof_rs_current_label(void *interp);
 void memprof_rs_set_callback(void *interp, void *cv);
 void memprof_rs_measure_begin(void *interp, struct memprof_measurement *m);
 void memprof_rs_measure_end(void *interp, struct memprof_measurement *m);

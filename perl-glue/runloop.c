@@ -280,3 +280,74 @@ int memprof_measure_runops(pTHX)
     TAINT_NOT;
     return 0;
 }
+
+/*
+ * Attaching to a running perl (memprof attach).  The debugger stops the
+ * process at a statement (Perl_pp_nextstate's entry) and calls
+ * memprof_attach, which calls this.  The runloop already running cannot be
+ * replaced, so the op it runs next runs memprof_attach_trampoline instead:
+ * that op, and every op after it, then run under our loop.  When that loop
+ * reaches the end of its level (NULL) it returns NULL, and the runloop
+ * below ends as it would have; after a detach it hands the next op back,
+ * and the runloop below goes on as if we had never been there.
+ */
+static OP *memprof_attach_op;
+static OP *(*memprof_attach_op_ppaddr)(pTHX);
+static int (*memprof_attach_prev_runops)(pTHX);
+static volatile int memprof_detaching;
+
+static OP *memprof_attach_trampoline(pTHX)
+{
+    struct memprof_tls *const t = &memprof_tls_data;
+    OP *op = PL_op;
+    if (op == memprof_attach_op && memprof_attach_op_ppaddr != NULL) {
+        op->op_ppaddr = memprof_attach_op_ppaddr;
+        memprof_attach_op_ppaddr = NULL;
+    }
+    if (PL_curcop != t->last_cop)
+        memprof_boundary(aTHX_ t);
+    op = op->op_ppaddr(aTHX);
+    while (op != NULL && !memprof_detaching) {
+        PL_op = op;
+        if (UNLIKELY(PL_curcop != t->last_cop))
+            memprof_boundary(aTHX_ t);
+        op = op->op_ppaddr(aTHX);
+    }
+    return op;
+}
+
+void *memprof_current_interp(void)
+{
+#ifdef MULTIPLICITY
+    return PERL_GET_THX;
+#else
+    return NULL;
+#endif
+}
+
+int memprof_attach_runloop(void *interp)
+{
+    MP_dTHX(interp);
+    OP *next = PL_op != NULL ? PL_op->op_next : NULL;
+    if (next == NULL || next->op_ppaddr == memprof_attach_trampoline)
+        return -1;
+    memprof_detaching = 0;
+    memprof_attach_prev_runops = PL_runops;
+    memprof_attach_op = next;
+    memprof_attach_op_ppaddr = next->op_ppaddr;
+    next->op_ppaddr = memprof_attach_trampoline;
+    return 0;
+}
+
+void memprof_detach_runloop(void *interp)
+{
+    MP_dTHX(interp);
+    memprof_detaching = 1;
+    if (memprof_attach_op_ppaddr != NULL) {
+        /* Detached before the patched op ran. */
+        memprof_attach_op->op_ppaddr = memprof_attach_op_ppaddr;
+        memprof_attach_op_ppaddr = NULL;
+    }
+    if (memprof_attach_prev_runops != NULL && PL_runops == memprof_runops)
+        PL_runops = memprof_attach_prev_runops;
+}

@@ -5,6 +5,7 @@
  * heap.
  */
 #include <malloc.h>
+#include <math.h>
 #include <sys/mman.h>
 
 #include "sites.h"
@@ -93,4 +94,27 @@ uint64_t memprof_sites_live_since(const struct memprof_sites *s, uint64_t since,
 size_t memprof_block_size(const void *block)
 {
     return malloc_usable_size((void *)block);
+}
+
+uint64_t memprof_sample_weight(const struct memprof_sites *s, uint64_t size)
+{
+    if (s->sample_mean == 0 || size == 0)
+        return size;
+    /* A block of `size` bytes is sampled with probability 1 - e^(-size/mean). */
+    const double p = -expm1(-(double)size / (double)s->sample_mean);
+    return (uint64_t)llround((double)size / p);
+}
+
+int64_t memprof_sample_interval(struct memprof_sites *s)
+{
+    /* xorshift64*: fast, and enough for drawing intervals. */
+    uint64_t x = s->sample_rng ? s->sample_rng : UINT64_C(0x9E3779B97F4A7C15);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    s->sample_rng = x;
+    /* 53 random bits: u in (0, 1]. */
+    const double u = (double)(((x * UINT64_C(0x2545F4914F6CDD1D)) >> 11) + 1) / 9007199254740992.0;
+    const double interval = -log(u) * (double)s->sample_mean;
+    return interval < 1.0 ? 1 : (int64_t)interval;
 }

@@ -10,6 +10,11 @@
  * lazily: a site's snapshot is refreshed only when the site itself next
  * changes (or when its change makes a new peak), so a new peak costs O(1).
  *
+ * Sampled (sample=BYTES): a block is tracked when the bytes allocated since
+ * the last tracked one pass an exponentially drawn interval (Poisson
+ * sampling of bytes, as tcmalloc does); it then counts for
+ * memprof_sample_weight() bytes, so that sums over sites are unbiased.
+ *
  *   block table slot:  | address (8) | site (4) | birth (4) |
  */
 #ifndef MEMPROF_SITES_H
@@ -35,8 +40,33 @@ static inline void memprof_site_touch(struct memprof_sites *s, struct memprof_si
     }
 }
 
+/* A new high-water mark of the whole heap: every site's live bytes at this
+ * moment are what they hold until they next change. */
+static inline void memprof_site_new_peak(struct memprof_tls *t, struct memprof_sites *s)
+{
+    s->peak_live = t->live;
+    s->peak_seq++;
+    s->peak_births = s->births;
+    s->untracked_free_at_peak = s->untracked_free_bytes;
+}
+
 static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_sites *s, void *p, uint64_t size)
 {
+    uint64_t weight = size;
+    if (s->sample_mean != 0) {
+        s->sample_left -= (int64_t)size;
+        if (__builtin_expect(s->sample_left > 0, 1)) {
+            if (t->live > s->peak_live)
+                memprof_site_new_peak(t, s);
+            return;
+        }
+        /* The next sampling point after this block: each block is then
+         * sampled independently, with probability 1 - e^(-size/mean). */
+        do
+            s->sample_left += memprof_sample_interval(s);
+        while (s->sample_left <= 0);
+        weight = memprof_sample_weight(s, size);
+    }
     uint32_t site = t->cur_site;
     if (site == MEMPROF_UNRESOLVED) {
         site = memprof_rs_current_site(t);
@@ -59,15 +89,10 @@ static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_site
 
     struct memprof_site_stats *st = &s->stats[site];
     memprof_site_touch(s, st);
-    st->live += (int64_t)size;
-    st->alloc_bytes += size;
+    st->live += (int64_t)weight;
+    st->alloc_bytes += weight;
     if (t->live > s->peak_live) {
-        /* A new high-water mark: every other site's live bytes at this
-         * moment are what they hold until they next change. */
-        s->peak_live = t->live;
-        s->peak_seq++;
-        s->peak_births = s->births;
-        s->untracked_free_at_peak = s->untracked_free_bytes;
+        memprof_site_new_peak(t, s);
         st->peak_snapshot = st->live;
         st->snapshot_seq = s->peak_seq;
     }
@@ -109,12 +134,15 @@ static inline void memprof_site_free(struct memprof_sites *s, void *p, uint64_t 
 {
     const uint32_t site = memprof_block_remove(s, (uint64_t)(uintptr_t)p);
     if (site == MEMPROF_NO_SITE) {
-        s->untracked_free_bytes += size;
+        /* Under sampling most blocks are not tracked: no telling which
+         * were allocated before profiling. */
+        if (s->sample_mean == 0)
+            s->untracked_free_bytes += size;
         return;
     }
     struct memprof_site_stats *st = &s->stats[site];
     memprof_site_touch(s, st);
-    st->live -= (int64_t)size;
+    st->live -= (int64_t)(s->sample_mean ? memprof_sample_weight(s, size) : size);
 }
 
 #endif

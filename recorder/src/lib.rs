@@ -67,6 +67,10 @@ same_type_as_c! {
     recorder::entry::memprof_rs_sample => memprof_rs_sample,
     recorder::trace::memprof_rs_set_callback => memprof_rs_set_callback,
     recorder::entry::memprof_rs_sigexit_signals => memprof_rs_sigexit_signals,
+    recorder::entry::memprof_rs_dump_signal => memprof_rs_dump_signal,
+    recorder::entry::memprof_rs_dump => memprof_rs_dump,
+    recorder::entry::memprof_rs_label => memprof_rs_label,
+    recorder::entry::memprof_rs_current_label => memprof_rs_current_label,
     recorder::entry::memprof_rs_start_profiling => memprof_rs_start_profiling,
     recorder::entry::memprof_rs_sync => memprof_rs_sync,
 }

@@ -1,6 +1,7 @@
 //! The `memprof` command line.  Every failure the user can cause (a bad
 //! file, an unknown metric) is one line on stderr and exit status 2.
 
+mod attach;
 mod diff;
 mod export;
 mod run;
@@ -31,6 +32,9 @@ enum Command {
     /// Run a Perl program under the profiler (no installation needed)
     #[command(after_help = run::AFTER_HELP)]
     Run(run::RunArgs),
+    /// Profile a perl that is already running (through gdb), then detach
+    #[command(after_help = attach::AFTER_HELP)]
+    Attach(attach::AttachArgs),
     /// Print the top subs and lines, in sentences or as a Markdown table
     Report {
         /// Profile to read
@@ -42,6 +46,10 @@ enum Command {
         /// text, or markdown for pasting into a pull request
         #[arg(long, default_value = "text")]
         format: String,
+        /// label: per label (request, job) what it allocated and still
+        /// held, per run, with the lines; code: the usual report
+        #[arg(long, default_value = "code")]
+        by: String,
     },
     /// Draw a memory flame graph (SVG)
     Flamegraph {
@@ -221,10 +229,11 @@ fn report_format(name: &str) -> Result<render::report::Format, Failure> {
 
 fn dispatch(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
-        Command::Report { file, top, format } => {
+        Command::Report { file, top, format, by } => {
             let format = report_format(&format)?;
+            let by = render::report::By::parse(&by)?;
             let p = load(&file)?;
-            print(&render::report::render(&p, &render::report::ReportOptions { top, format }))?;
+            print(&render::report::render(&p, &render::report::ReportOptions { top, format, by }))?;
             Ok(0)
         }
         Command::Flamegraph { file, metric: name, lines, title, output } => {
@@ -266,6 +275,7 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Run(args) => run::run(args),
+        Command::Attach(args) => attach::run(args),
         Command::Json { file, pretty, no_stacks } => {
             let p = load(&file)?;
             let stdout = std::io::stdout().lock();

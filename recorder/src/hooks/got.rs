@@ -63,6 +63,7 @@ struct Elf64Sym {
 struct Hook {
     name: &'static [u8],
     replacement: usize,
+    original: usize,
 }
 
 fn hooks() -> Vec<Hook> {
@@ -73,7 +74,11 @@ fn hooks() -> Vec<Hook> {
         while !(*h).name.is_null() {
             // A function this libc lacks has no original: leave its slots alone.
             if !(*(*h).original).is_null() {
-                out.push(Hook { name: CStr::from_ptr((*h).name).to_bytes(), replacement: (*h).replacement as usize });
+                out.push(Hook {
+                    name: CStr::from_ptr((*h).name).to_bytes(),
+                    replacement: (*h).replacement as usize,
+                    original: *(*h).original as usize,
+                });
             }
             h = h.add(1);
         }
@@ -85,11 +90,23 @@ struct Walk {
     hooks: Vec<Hook>,
     own_base: usize,
     patched: usize,
+    /// Put the originals back (detaching) instead of the replacements.
+    restore: bool,
 }
 
 /// Patch every loaded object; returns how many slots were changed.
 pub fn patch_loaded_objects() -> usize {
-    let mut walk = Walk { hooks: hooks(), own_base: own_base(), patched: 0 };
+    walk_loaded_objects(false)
+}
+
+/// Put the original functions back in every slot we patched (after
+/// `memprof attach`): the process runs on without us.
+pub fn restore_loaded_objects() -> usize {
+    walk_loaded_objects(true)
+}
+
+fn walk_loaded_objects(restore: bool) -> usize {
+    let mut walk = Walk { hooks: hooks(), own_base: own_base(), patched: 0, restore };
     // SAFETY: the callback only reads the loaded objects' headers and
     // writes GOT slots of the hooked symbols; `walk` outlives the call.
     unsafe {
@@ -194,9 +211,14 @@ unsafe fn patch_object(walk: &mut Walk, base: usize, mut dynamic: *const Elf64Dy
                 continue;
             };
             let slot = (base + r.r_offset as usize) as *mut usize;
+            // SAFETY: slot is a GOT entry of a loaded object.
+            if walk.restore && unsafe { slot.read_volatile() } != hook.replacement {
+                continue;
+            }
+            let value = if walk.restore { hook.original } else { hook.replacement };
             // SAFETY: slot is a GOT entry of a loaded object; write_slot makes
             // a RELRO page writable for the store.
-            if unsafe { write_slot(slot, hook.replacement, relro) } {
+            if unsafe { write_slot(slot, value, relro) } {
                 walk.patched += 1;
             }
         }

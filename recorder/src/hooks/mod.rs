@@ -20,6 +20,12 @@ pub fn install() -> Result<usize, String> {
     Ok(patched)
 }
 
+/// Put the original functions back everywhere (detaching).
+pub fn uninstall() -> usize {
+    INSTALLED.store(false, Ordering::Release);
+    got::restore_loaded_objects()
+}
+
 /// Called by the dlopen hook: patch whatever the new library brought in.
 #[no_mangle]
 pub extern "C" fn memprof_rs_after_dlopen() {

@@ -257,7 +257,7 @@ pub extern "C" fn memprof_rs_measure_begin(interp: Interp, m: *mut memprof_measu
     // SAFETY: the only reference to the recorder in this call.
     let Some(r) = (unsafe { recorder(t) }) else { return };
     if r.sites.is_none() {
-        r.sites = Some(super::sites::Sites::new());
+        r.sites = Some(super::sites::Sites::new(0));
     }
     if t.sites.is_null() {
         m.tracking_was_off = 1;

@@ -7,6 +7,7 @@
 //! not in the cache ([`memprof_rs_file_id`]).  None of this calls back into
 //! perl or allocates through perl's allocator.
 
+mod attach;
 pub(crate) mod entry;
 pub(crate) mod measure;
 pub(crate) mod native;
@@ -99,6 +100,12 @@ pub struct Recorder {
     sigexit_names: std::ffi::CString,
     /// Where the runloop logs sv-count-only changes while running.
     sv_log: Vec<perl::memprof_sv_record>,
+    /// `dump_signal`'s signal, for Devel/MemProf.pm.
+    dump_signal_name: std::ffi::CString,
+    /// Dumps written so far: the next is numbered one more.
+    dumps: u32,
+    /// The string the last call returned to perl (dump's path, the label).
+    returned: std::ffi::CString,
     /// Native frames (`native=1` or `all`), else None.
     native: Option<native::Native>,
 }
@@ -173,9 +180,10 @@ impl Recorder {
             callback: pseudo_root(&mut tables, "(callback)"),
             measure: pseudo_root(&mut tables, "(measure)"),
         };
-        let sites = opts.sites.then(Sites::new);
+        let sites = opts.sites.then(|| Sites::new(opts.sample));
         let native = native::Native::new(opts.native);
         let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
+        let dump_signal_name = std::ffi::CString::new(opts.dump_signal.clone().unwrap_or_default()).unwrap_or_default();
         let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
         let cwd = unaccounted(t, || std::env::current_dir().unwrap_or_default());
         let output = cwd.join(&opts.file);
@@ -211,6 +219,9 @@ impl Recorder {
             trace,
             perl_hooks: false,
             sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
+            dump_signal_name,
+            dumps: 0,
+            returned: std::ffi::CString::default(),
             native,
         })
     }
@@ -352,6 +363,13 @@ impl Recorder {
         }
         // The next boundary re-resolves everything.
         forget_identity(t);
+    }
+
+    /// Make a label current; what is credited from now on is under it.
+    fn set_label(&mut self, t: &mut memprof_tls, name: Option<&str>, start: bool) {
+        self.drain_sv_log(t);
+        self.tables.set_label(name, start);
+        t.cur_site = perl::MEMPROF_UNRESOLVED;
     }
 
     fn mark(&mut self, t: &memprof_tls, label: String) {

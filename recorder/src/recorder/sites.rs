@@ -17,9 +17,11 @@ pub struct Sites {
 }
 
 impl Sites {
-    pub fn new() -> Sites {
+    /// `sample`: the mean bytes between tracked allocations (0: all).
+    pub fn new(sample: u64) -> Sites {
         // SAFETY: memprof_sites is plain data; all zeroes is an empty table.
-        let table = Box::new(unsafe { std::mem::zeroed::<memprof_sites>() });
+        let mut table = Box::new(unsafe { std::mem::zeroed::<memprof_sites>() });
+        table.sample_mean = sample;
         Sites { table, stats: Vec::new() }
     }
 
@@ -45,6 +47,14 @@ impl Sites {
         t.untracked_free_bytes = 0;
         t.untracked_free_at_peak = 0;
         t.stats = self.stats.as_mut_ptr();
+        if t.sample_mean != 0 {
+            // A seed of its own for each process (a forked child starts here).
+            // SAFETY: getpid has no preconditions.
+            let pid = u64::from(unsafe { libc::getpid() } as u32);
+            t.sample_rng = (pid << 32) ^ (super::now().to_bits() | 1);
+            // SAFETY: the table is ours.
+            t.sample_left = unsafe { perl::memprof_sample_interval(t) };
+        }
     }
 
     /// Retained and peak bytes of a site, from the lazily kept snapshots.
@@ -73,6 +83,8 @@ extern "C" fn count_arena(ctx: *mut c_void, block: *const c_void) {
     };
     // SAFETY: as above.
     let size = unsafe { perl::memprof_block_size(block) } as u64;
+    // SAFETY: the table is live; under sampling a tracked block stands for more.
+    let size = unsafe { perl::memprof_sample_weight(walk.table, size) };
     m.retained_arena_bytes += size;
     // Arenas are never freed: one born before the last peak was live at it.
     let t = walk.table;

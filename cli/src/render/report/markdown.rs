@@ -6,7 +6,7 @@ use super::{
 };
 use crate::analysis::Analysis;
 use crate::render::units::{count, signed, size};
-use crate::render::words::{frame_phrase, md_cell as cell, md_code as code, place, source_text};
+use crate::render::words::{frame_phrase, md_cell as cell, md_code as code, place, retained_moment, source_text};
 use std::fmt::Write;
 
 pub(super) fn render(a: &Analysis, top: usize) -> String {
@@ -14,12 +14,15 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### Memory profile of `{}`\n", cell(&p.run.script));
     let mut merged = merged_sentence(p).map(|m| format!(" {m}")).unwrap_or_default();
+    if let Some(sampled) = super::sampled_sentence(p) {
+        merged = format!("{merged} {sampled}");
+    }
     if let Some(forked) = forked_sentence(p) {
         merged = format!("{merged} {forked}");
     }
     let _ = writeln!(out, "{}{merged} {}\n", totals_sentence(p), peak_sentence(p));
     let t = &p.totals;
-    let _ = writeln!(out, "| allocated | freed | net growth | heap peak | still held at exit |");
+    let _ = writeln!(out, "| allocated | freed | net growth | heap peak | still held {} |", retained_moment(p));
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|");
     let held = if p.run.site_tracking { size(t.retained_bytes) } else { "(not tracked)".into() };
     let _ = writeln!(
@@ -52,7 +55,7 @@ fn held_tables(a: &Analysis, top: usize, held: Held, out: &mut String) {
         return;
     }
     let owner = owners(p);
-    let _ = writeln!(out, "| line | {} | of it arena | in | source |", held.when());
+    let _ = writeln!(out, "| line | {} | of it arena | in | source |", held.when(p));
     let _ = writeln!(out, "|---|---:|---:|---|---|");
     for l in lines {
         let (bytes, arena) = held.bytes(&l.exclusive);
@@ -69,7 +72,7 @@ fn held_tables(a: &Analysis, top: usize, held: Held, out: &mut String) {
     let _ = writeln!(out);
     let subs = top_held(a, top, held);
     if !subs.is_empty() {
-        let _ = writeln!(out, "| allocated by | {} | of it arena |", held.when());
+        let _ = writeln!(out, "| allocated by | {} | of it arena |", held.when(p));
         let _ = writeln!(out, "|---|---:|---:|");
         for s in subs {
             let (bytes, arena) = held.bytes(&s.inclusive);
