@@ -6,6 +6,7 @@
 #   perl bench/run.pl [--runs 5] [--only NAME,...] [--variants plain,memprof,...]
 #
 # Variants: plain, memprof (site tracking on), memprof-sites0,
+# memprof-native (MEMPROF=native=1, not run unless named),
 # memprof-sample (sample=524288), nytprof
 # (Devel::NYTProf) and heaptrack, each where installed.  Timing is never
 # asserted by tests; this is for people.
@@ -65,6 +66,9 @@ my %variant = (
     memprof          => sub { ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/m.out", '--', @_ ], {} ) },
     'memprof-sites0' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/m0.out", '--', @_ ], { MEMPROF => 'sites=0' } );
+    },
+    'memprof-native' => sub {
+        ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/mn.out", '--', @_ ], { MEMPROF => 'native=1' } );
     },
     'memprof-sample' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/ms.out", '--', @_ ], { MEMPROF => 'sample=524288' } );

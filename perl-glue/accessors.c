@@ -243,3 +243,50 @@ void memprof_sv_unref(void *interp, void *sv)
     MP_dTHX(interp);
     SvREFCNT_dec((SV *)sv);
 }
+
+/* Walk a stash and the stashes below it ("Foo::" entries) for XSUBs.  The
+ * buckets are read directly, so no iterator the program uses is reset;
+ * `budget` bounds the walk when stashes alias each other in a cycle. */
+static void xsubs_in(pTHX_ HV *stash, int depth, long *budget,
+                     void (*each)(void *, const void *, const char *, size_t, const char *, size_t),
+                     void *ctx)
+{
+    if (depth > 32 || HvARRAY(stash) == NULL || HvNAME_HEK(stash) == NULL)
+        return;
+    const char *const pkg = HvNAME_get(stash);
+    const size_t pkg_len = HvNAMELEN_get(stash);
+    for (STRLEN i = 0; i <= HvMAX(stash); i++) {
+        for (HE *he = HvARRAY(stash)[i]; he != NULL; he = HeNEXT(he)) {
+            if (--*budget < 0)
+                return;
+            SV *const v = HeVAL(he);
+            if (v == NULL || HeKLEN(he) < 0)
+                continue;
+            const char *const key = HeKEY(he);
+            const size_t key_len = (size_t)HeKLEN(he);
+            CV *cv = NULL;
+            if (SvTYPE(v) == SVt_PVGV && isGV_with_GP(v)) {
+                cv = GvCVu((GV *)v);
+                HV *const sub = GvHV((GV *)v);
+                if (key_len > 2 && key[key_len - 2] == ':' && key[key_len - 1] == ':' && sub != NULL
+                    && sub != stash && sub != PL_defstash)
+                    xsubs_in(aTHX_ sub, depth + 1, budget, each, ctx);
+            } else if (SvROK(v) && SvTYPE(SvRV(v)) == SVt_PVCV) {
+                cv = (CV *)SvRV(v);
+            }
+            if (cv != NULL && CvISXSUB(cv) && CvXSUB(cv) != NULL)
+                each(ctx, (const void *)CvXSUB(cv), pkg, pkg_len, key, key_len);
+        }
+    }
+}
+
+void memprof_for_each_xsub(void *interp,
+                           void (*each)(void *ctx, const void *fn, const char *pkg, size_t pkg_len,
+                                        const char *name, size_t name_len),
+                           void *ctx)
+{
+    MP_dTHX(interp);
+    long budget = 1000000;
+    if (PL_defstash != NULL)
+        xsubs_in(aTHX_ PL_defstash, 0, &budget, each, ctx);
+}

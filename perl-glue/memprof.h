@@ -129,6 +129,9 @@ struct memprof_tls {
     /* MEMPROF_SV_LOG_SIZE records while profiling runs, else NULL. */
     struct memprof_sv_record *sv_log;
     uint32_t sv_log_len;
+    /* MEMPROF=native: every allocation takes the cold path that unwinds
+     * its C stack (native.c).  Non-zero only while profiling runs. */
+    uint8_t native;
 };
 
 /* cur_site before the statement's first allocation, and when nothing is credited. */
@@ -255,7 +258,27 @@ const char *memprof_origfilename(void *interp);
  * returns 0 when the profiler is installed. */
 void memprof_xs_boot(void *interp, int (*rs_boot)(void *));
 
+/* Native frames (native.c): open libunwind (0 on success); the start of
+ * the function holding a code address (0 if unknown); the cold path of an
+ * allocation whose C stack is wanted. */
+int memprof_native_init(void);
+uint64_t memprof_native_function_start(uint64_t pc);
+void memprof_native_alloc(struct memprof_tls *t, uint64_t size);
+/* The exported symbol holding a code address, or NULL; *object is the
+ * file of the object holding it (or NULL) and *offset the address's
+ * offset from that object's load address. */
+const char *memprof_native_symbol(uint64_t addr, const char **object, uint64_t *offset);
+/* Call `each` with every XSUB perl knows by name: its C function, package and name. */
+void memprof_for_each_xsub(void *interp,
+                           void (*each)(void *ctx, const void *fn, const char *pkg, size_t pkg_len,
+                                        const char *name, size_t name_len),
+                           void *ctx);
+
 /* --- Rust side, called from C -------------------------------------------- */
+
+/* An allocation of `size` bytes with its C stack, `pcs[0]` innermost:
+ * credit it and return the site (entry) it belongs to. */
+uint32_t memprof_rs_native_site(struct memprof_tls *t, const void *const *pcs, uint32_t n, uint64_t size);
 
 /* Credit the counters' movement since the last credit to the current location. */
 void memprof_rs_flush(void *interp, struct memprof_tls *t, int64_t sv_count);

@@ -57,7 +57,7 @@ SKIP: {
 }
 
 my $module = slurp("$root/lib/Devel/MemProf.pm");
-for my $option (qw(file addpid start sites sigexit trace trace_file)) {
+for my $option (qw(file addpid start sites sigexit trace trace_file native)) {
     like( $module, qr/^=item \Q$option\E=/m, "perldoc Devel::MemProf documents $option" );
 }
 # Every Rust entry point that memprof.h declares is in the compile-time

@@ -131,6 +131,18 @@ mod tests {
     }
 
     #[test]
+    fn native_frames_are_subs_and_their_line_is_the_statements() {
+        let p = memprof_profile::fixtures::native_profile();
+        let a = Analysis::new(&p);
+        assert_eq!(a.sub_named("[C] lib_alloc").unwrap().exclusive.alloc_bytes, 1000);
+        assert_eq!(a.sub_named("[C] Pkg::xs").unwrap().inclusive.alloc_bytes, 1000);
+        assert_eq!(a.line(0, 5).unwrap().exclusive.alloc_bytes, 1001, "the C frames' bytes are line 5's");
+        let steps = p.path(&p.entries[3]);
+        assert_eq!(p.native_start(&steps), 1);
+        assert_eq!(p.native_start(&p.path(&p.entries[0])), 2, "no native frame: the path's length");
+    }
+
+    #[test]
     fn path_carries_call_sites() {
         let p = recursive_profile();
         let steps = p.path(&p.entries[1]);

@@ -70,6 +70,9 @@ static inline void count_alloc(struct memprof_tls *t, void *p)
     t->live += (int64_t)size;
     if (t->live > t->peak)
         t->peak = t->live;
+    /* Native frames: credited now, to the C stack under the line. */
+    if (__builtin_expect(t->native, 0))
+        memprof_native_alloc(t, size);
     if (t->sites != NULL)
         memprof_site_alloc(t, t->sites, p, size);
     /* Long statements (a map over a million items) get timeline samples

@@ -128,6 +128,11 @@ pub enum FrameKind {
     Compile,
     /// A place that is not a statement: `(exit)`, `(disabled)`, `(startup)`.
     Pseudo,
+    /// A C function beneath a Perl statement (`MEMPROF=native=1`):
+    /// `[C] xmlNewNode`, or `[C] XML::LibXML::_parse_string` for an XSUB.
+    /// Its nodes' call site and its entries' location are the Perl
+    /// statement's.
+    Native,
 }
 
 impl FrameKind {
@@ -143,6 +148,7 @@ impl FrameKind {
             FrameKind::Require => "require",
             FrameKind::Compile => "compile",
             FrameKind::Pseudo => "pseudo",
+            FrameKind::Native => "native",
         }
     }
 }
@@ -348,6 +354,13 @@ impl Profile {
         steps
     }
 
+    /// Where a stack's native frames begin (its length if it has none):
+    /// views that show the statement as a frame put it there, between the
+    /// Perl frames and the C functions it called.
+    pub fn native_start(&self, steps: &[Step]) -> usize {
+        steps.iter().position(|s| self.frames[s.frame as usize].kind == FrameKind::Native).unwrap_or(steps.len())
+    }
+
     /// Frame names of a stack, root first.
     pub fn frame_names(&self, steps: &[Step]) -> Vec<&str> {
         steps.iter().map(|s| self.frames[s.frame as usize].name.as_str()).collect()
@@ -379,6 +392,24 @@ pub mod fixtures {
         for e in p.entries.clone() {
             p.totals.add(&e.metrics);
         }
+        p
+    }
+
+    /// The recursive profile, and line 5 (main) calling C: an XSUB
+    /// allocating 1000 bytes through a library function.
+    pub fn native_profile() -> Profile {
+        let mut p = recursive_profile();
+        let frame = |p: &mut Profile, name: &str| {
+            p.frames.push(Frame { name: name.into(), kind: FrameKind::Native, file: NONE, line: 0 });
+            p.frames.len() as u32 - 1
+        };
+        let xs = frame(&mut p, "[C] Pkg::xs");
+        let lib = frame(&mut p, "[C] lib_alloc");
+        p.nodes.push(Node { parent: 0, frame: xs, call_file: 0, call_line: 5 });
+        p.nodes.push(Node { parent: 3, frame: lib, call_file: 0, call_line: 5 });
+        let m = Metrics { alloc_bytes: 1000, alloc_count: 1, ..Metrics::default() };
+        p.entries.push(Entry { node: 4, file: 0, line: 5, label: NONE, metrics: m });
+        p.totals.add(&m);
         p
     }
 }

@@ -15,6 +15,16 @@ pub enum Start {
     No,
 }
 
+/// Whether allocations record the C frames beneath the Perl line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Native {
+    Off,
+    /// XS and library frames only: perl's own and the profiler's are folded away.
+    On,
+    /// Every C frame between the Perl line and the allocator.
+    All,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     pub file: String,
@@ -32,6 +42,7 @@ pub struct Options {
     /// Sampled site tracking: the mean bytes between two tracked
     /// allocations (0: track every allocation).
     pub sample: u64,
+    pub native: Native,
 }
 
 impl Default for Options {
@@ -46,13 +57,14 @@ impl Default for Options {
             trace_file: None,
             dump_signal: None,
             sample: 0,
+            native: Native::Off,
         }
     }
 }
 
 /// The names `MEMPROF` accepts, for the warning about an unknown one.
 pub const KNOWN: &[&str] =
-    &["file", "addpid", "start", "sigexit", "sites", "trace", "trace_file", "dump_signal", "sample"];
+    &["file", "addpid", "start", "sigexit", "sites", "trace", "trace_file", "dump_signal", "sample", "native"];
 
 /// Signals `sigexit=1` means.
 const DEFAULT_SIGEXIT: &[&str] = &["INT", "TERM", "HUP"];
@@ -162,6 +174,14 @@ pub fn parse(spec: &str) -> (Options, Vec<String>) {
                 Ok(n) => opts.trace = n,
                 Err(_) => bad("a number of bytes"),
             },
+            "native" => match value.as_str() {
+                "all" => opts.native = Native::All,
+                v => match flag(v) {
+                    Some(true) => opts.native = Native::On,
+                    Some(false) => opts.native = Native::Off,
+                    None => bad("0, 1 or all"),
+                },
+            },
             "trace_file" => {
                 if value.is_empty() {
                     bad("a file name")
@@ -202,6 +222,14 @@ impl Options {
             ("sites".to_string(), u8::from(self.sites).to_string()),
             ("trace".to_string(), self.trace.to_string()),
         ];
+        let native = match self.native {
+            Native::Off => None,
+            Native::On => Some("1"),
+            Native::All => Some("all"),
+        };
+        if let Some(n) = native {
+            out.push(("native".to_string(), n.to_string()));
+        }
         if let Some(f) = &self.trace_file {
             out.push(("trace_file".to_string(), f.clone()));
         }
@@ -229,6 +257,12 @@ mod tests {
         assert!(!o.sites);
         assert_eq!(parse("").0, Options::default());
         assert_eq!(parse("file=a\\\\b").0.file, "a\\b");
+        assert_eq!(parse("native=1").0.native, Native::On);
+        assert_eq!(parse("native=all").0.native, Native::All);
+        assert_eq!(parse("native=0").0.native, Native::Off);
+        let (o, w) = parse("native=some");
+        assert_eq!(o.native, Native::Off);
+        assert_eq!(w, ["bad value 'some' for option 'native' in MEMPROF (expected 0, 1 or all); using the default"]);
     }
 
     #[test]

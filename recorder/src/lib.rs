@@ -59,6 +59,7 @@ same_type_as_c! {
     recorder::entry::memprof_rs_flush => memprof_rs_flush,
     recorder::entry::memprof_rs_main_done => memprof_rs_main_done,
     recorder::entry::memprof_rs_mark => memprof_rs_mark,
+    recorder::native::memprof_rs_native_site => memprof_rs_native_site,
     recorder::measure::memprof_rs_measure_begin => memprof_rs_measure_begin,
     recorder::measure::memprof_rs_measure_end => memprof_rs_measure_end,
     recorder::measure::memprof_rs_measure_release => memprof_rs_measure_release,

@@ -27,6 +27,7 @@ Examples:
   memprof run -o /tmp/p.out -- -Ilib script.pl
   memprof run -MMoose -e1
   MEMPROF=sites=0 memprof run -q script.pl < input > output
+  MEMPROF=native=1 memprof run parse.pl     # C frames under XS calls
 
 Options for the profiler itself go in the MEMPROF environment variable
 (see `perldoc Devel::MemProf`); -o overrides its file=.";

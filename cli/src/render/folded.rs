@@ -21,11 +21,12 @@ pub fn stacks(p: &Profile, metric: Metric, lines: bool) -> (BTreeMap<String, i64
     let mut out: BTreeMap<String, i64> = BTreeMap::new();
     for e in &p.entries {
         let steps = p.path(e);
-        let mut key = p.frame_names(&steps).iter().map(|n| clean(n)).collect::<Vec<_>>().join(";");
+        let mut names = p.frame_names(&steps).iter().map(|n| clean(n)).collect::<Vec<_>>();
         if lines {
-            key.push(';');
-            key.push_str(&clean(&format!("{}:{}", p.file_name(e.file), e.line)));
+            // The statement is the leaf, or the parent of the C functions it called.
+            names.insert(p.native_start(&steps), clean(&format!("{}:{}", p.file_name(e.file), e.line)));
         }
+        let key = names.join(";");
         *out.entry(key).or_default() += metric.of(&e.metrics);
     }
     let negative = out.values().filter(|&&v| v < 0).sum();
@@ -59,6 +60,14 @@ mod tests {
             "main;main::bar;main::bar;t.pl:1 10\nmain;main::bar;t.pl:1 100\nmain;t.pl:5 1\n"
         );
         assert_eq!(render(&p, Metric::Alloc, false), "main 1\nmain;main::bar 100\nmain;main::bar;main::bar 10\n");
+    }
+
+    #[test]
+    fn the_statement_sits_between_perl_and_native_frames() {
+        let p = memprof_profile::fixtures::native_profile();
+        let text = render(&p, Metric::Alloc, true);
+        assert!(text.contains("main;t.pl:5;[C] Pkg::xs;[C] lib_alloc 1000\n"), "{text}");
+        assert!(render(&p, Metric::Alloc, false).contains("main;[C] Pkg::xs;[C] lib_alloc 1000\n"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod attach;
 pub(crate) mod entry;
 pub(crate) mod measure;
+pub(crate) mod native;
 pub(crate) mod sites;
 mod stack;
 pub(crate) mod trace;
@@ -105,6 +106,8 @@ pub struct Recorder {
     dumps: u32,
     /// The string the last call returned to perl (dump's path, the label).
     returned: std::ffi::CString,
+    /// Native frames (`native=1` or `all`), else None.
+    native: Option<native::Native>,
 }
 
 fn now() -> f64 {
@@ -178,6 +181,7 @@ impl Recorder {
             measure: pseudo_root(&mut tables, "(measure)"),
         };
         let sites = opts.sites.then(|| Sites::new(opts.sample));
+        let native = native::Native::new(opts.native);
         let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
         let dump_signal_name = std::ffi::CString::new(opts.dump_signal.clone().unwrap_or_default()).unwrap_or_default();
         let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
@@ -218,6 +222,7 @@ impl Recorder {
             dump_signal_name,
             dumps: 0,
             returned: std::ffi::CString::default(),
+            native,
         })
     }
 
@@ -242,6 +247,7 @@ impl Recorder {
     fn start(&mut self, t: &mut memprof_tls) {
         self.reset_counters(t);
         self.start_time = now();
+        unaccounted(t, || self.init_native());
         self.set_state(t, State::Running);
         self.attach_sites(t);
         t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
@@ -264,6 +270,7 @@ impl Recorder {
         } else {
             t.sv_log = std::ptr::null_mut();
         }
+        self.update_native(t);
     }
 
     /// Add up what the runloop logged (see memprof_sv_record).

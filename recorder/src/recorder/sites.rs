@@ -110,7 +110,7 @@ impl Recorder {
     }
 
     /// The entry allocations are credited to now.
-    fn current_site(&mut self, t: &memprof_tls) -> u32 {
+    pub(super) fn current_site(&mut self, t: &memprof_tls) -> u32 {
         let entry = match self.state {
             State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
             State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),

@@ -64,6 +64,7 @@ impl Recorder {
             self.tables.set_source(i as u32, command::one_liner_source(&command));
         }
         let mut p = self.tables.compact();
+        super::native::symbolise(self.interp, &mut p);
         p.peak = self.peak;
         p.marks = self.marks.clone();
         p.timeline = self.timeline.finish(p.totals.net_bytes());

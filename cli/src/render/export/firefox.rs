@@ -30,6 +30,7 @@ fn color(kind: Option<FrameKind>) -> CategoryColor {
         Some(FrameKind::Require) => CategoryColor::Green,
         Some(FrameKind::Compile) => CategoryColor::Magenta,
         Some(FrameKind::Pseudo) => CategoryColor::DarkGray,
+        Some(FrameKind::Native) => CategoryColor::Red,
         None => CategoryColor::Yellow,
     }
 }
@@ -65,12 +66,14 @@ pub fn build(p: &Profile, first: Metric) -> FxProfile {
                 category_pair: category.into(),
                 flags: FrameFlags::empty(),
             };
+            let steps = p.path(e);
             let mut frames: Vec<FrameInfo> =
-                p.path(e).iter().map(|s| label(names[s.frame as usize], kinds[s.frame as usize])).collect();
+                steps.iter().map(|s| label(names[s.frame as usize], kinds[s.frame as usize])).collect();
             let leaf = *statements
                 .entry((e.file, e.line))
                 .or_insert_with(|| fx.intern_string(&statement_name(p, e.file, e.line)));
-            frames.push(label(leaf, statement));
+            // Native frames (C functions) hang under their statement.
+            frames.insert(p.native_start(&steps), label(leaf, statement));
             frames
         })
         .collect();

@@ -74,15 +74,20 @@ pub fn build(p: &Profile, first: Metric) -> File {
     let mut stack_index: HashMap<Vec<usize>, usize> = HashMap::new();
     let mut entry_stack: Vec<usize> = Vec::with_capacity(p.entries.len());
     for e in &p.entries {
-        let mut stack: Vec<usize> = p.path(e).iter().map(|s| s.frame as usize).collect();
-        stack.push(*statements.entry((e.file, e.line)).or_insert_with(|| {
-            frames.push(Frame {
-                name: statement_name(p, e.file, e.line),
-                file: Some(p.file_name(e.file)).filter(|n| !n.is_empty()).map(str::to_string),
-                line: Some(e.line),
-            });
-            frames.len() - 1
-        }));
+        let steps = p.path(e);
+        let mut stack: Vec<usize> = steps.iter().map(|s| s.frame as usize).collect();
+        // Native frames (C functions) hang under their statement.
+        stack.insert(
+            p.native_start(&steps),
+            *statements.entry((e.file, e.line)).or_insert_with(|| {
+                frames.push(Frame {
+                    name: statement_name(p, e.file, e.line),
+                    file: Some(p.file_name(e.file)).filter(|n| !n.is_empty()).map(str::to_string),
+                    line: Some(e.line),
+                });
+                frames.len() - 1
+            }),
+        );
         let i = *stack_index.entry(stack.clone()).or_insert_with(|| {
             stacks.push(stack);
             stacks.len() - 1
