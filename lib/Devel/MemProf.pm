@@ -86,6 +86,11 @@ sub _forget_memprof_run {
     }
 }
 
+# threads->create clones the interpreter and calls this in the copy,
+# still on the creating thread: the recorder notes where the thread was
+# created, for the new thread's recorder to start from.
+sub CLONE { _cloned() }
+
 sub _sigexit {
     my ($sig) = @_;
     DB::finish_profile();

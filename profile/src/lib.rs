@@ -128,6 +128,9 @@ pub enum FrameKind {
     Compile,
     /// A place that is not a statement: `(exit)`, `(disabled)`, `(startup)`.
     Pseudo,
+    /// A perl thread (ithread): `thread N`, N as `threads->tid` gives it,
+    /// called at the statement that created it.
+    Thread,
 }
 
 impl FrameKind {
@@ -143,6 +146,7 @@ impl FrameKind {
             FrameKind::Require => "require",
             FrameKind::Compile => "compile",
             FrameKind::Pseudo => "pseudo",
+            FrameKind::Thread => "thread",
         }
     }
 }

@@ -30,6 +30,7 @@ fn color(kind: Option<FrameKind>) -> CategoryColor {
         Some(FrameKind::Require) => CategoryColor::Green,
         Some(FrameKind::Compile) => CategoryColor::Magenta,
         Some(FrameKind::Pseudo) => CategoryColor::DarkGray,
+        Some(FrameKind::Thread) => CategoryColor::Red,
         None => CategoryColor::Yellow,
     }
 }
