@@ -140,8 +140,11 @@ struct memprof_tls {
     /* MEMPROF_THREAD_*: whether this OS thread runs perl (it has or had a
      * recorder) or only C code (a library's worker), counted apart. */
     uint8_t thread_kind;
-    /* While native: what it freed that no perl thread's table had. */
+    /* While native: what it freed that no perl thread's table had, and
+     * what it freed of blocks a table had. */
     uint64_t native_untracked_free;
+    uint64_t native_found_free_bytes;
+    uint64_t native_found_free_count;
 };
 
 #define MEMPROF_THREAD_UNKNOWN 0

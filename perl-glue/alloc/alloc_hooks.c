@@ -145,12 +145,23 @@ static void native_thread_ends(void *arg)
  * untracked part of its frees. */
 void memprof_untracked_free(struct memprof_tls *t, void *p, uint64_t size)
 {
-    if (!memprof_site_free_shared(NULL, p, size) && t->thread_kind == MEMPROF_THREAD_NATIVE)
+    /* A thread may free before it ever allocates. */
+    if (t->thread_kind == MEMPROF_THREAD_UNKNOWN)
+        memprof_thread_first_alloc(t);
+    const int found = memprof_site_free_shared(NULL, p, size);
+    if (t->thread_kind != MEMPROF_THREAD_NATIVE)
+        return;
+    if (found) {
+        t->native_found_free_bytes += size;
+        t->native_found_free_count++;
+    } else {
         t->native_untracked_free += size;
+    }
 }
 
 static void native_key_create(void) { native_key_ok = pthread_key_create(&native_key, native_thread_ends) == 0; }
 
+/* The first allocation (or free) this OS thread makes. */
 void memprof_thread_first_alloc(struct memprof_tls *t)
 {
     if (t->recorder != NULL) {

@@ -21,6 +21,7 @@ pub mod format;
 mod format_v1;
 pub mod merge;
 pub mod options;
+mod threads;
 pub mod timeline;
 mod validate;
 pub use validate::{MAX_FIGURE, MAX_SECONDS};

@@ -35,11 +35,12 @@ pub(super) struct ThreadInfo {
     node: u32,
     file: u32,
     line: u32,
-    /// What the OS thread did before the recorder started (perl setting
-    /// the thread up): untracked, so counted as retained with its
-    /// untracked frees beside it, as a native thread's (see native_profile).
+    /// What the OS thread freed, before its recorder started (perl
+    /// setting the thread up), of blocks the site tables had: their sites
+    /// no longer hold them, so the frees are credited.  What it allocated
+    /// then, and freed of blocks no table had, is not, as for the main
+    /// thread before the profiler's boot.
     before: Metrics,
-    before_untracked_free: u64,
 }
 
 /// One frame of the creating thread's stack, by content.
@@ -207,13 +208,10 @@ impl Recorder {
             file: create_file,
             line: o.create_line,
             before: Metrics {
-                alloc_bytes: t.alloc_bytes,
-                alloc_count: t.alloc_count,
-                free_bytes: t.free_bytes,
-                free_count: t.free_count,
+                free_bytes: t.native_found_free_bytes,
+                free_count: t.native_found_free_count,
                 ..Metrics::default()
             },
-            before_untracked_free: t.native_untracked_free,
         });
         // The runloop, hooks and exit handler came with the clone.
         rec.perl_hooks = true;
@@ -259,23 +257,20 @@ impl Recorder {
     /// to merge: called by the writing thread under the recorder's lock.
     fn thread_profile(&mut self) -> Profile {
         let untracked = self.site_figures(false);
-        let mut before_untracked = 0;
         if let Some(info) = self.thread.as_mut() {
             // Into the tables once: they keep it.
-            let mut m = std::mem::take(&mut info.before);
-            if untracked.is_some() {
-                m.retained_bytes = m.alloc_bytes;
-                before_untracked = info.before_untracked_free;
+            let m = std::mem::take(&mut info.before);
+            if m != Metrics::default() {
+                let e = self.tables.entry(info.node, info.file, info.line) as usize;
+                self.tables.entries[e].metrics.add(&m);
             }
-            let e = self.tables.entry(info.node, info.file, info.line) as usize;
-            self.tables.entries[e].metrics.add(&m);
         }
         let mut p = self.tables.compact();
         p.peak = self.site_peak().unwrap_or(self.peak);
         p.marks = self.marks.clone();
         p.run.pid = self.pid;
         p.run.site_tracking = untracked.is_some();
-        p.run.untracked_free_bytes = untracked.map_or(0, |u| u.0) + before_untracked;
+        p.run.untracked_free_bytes = untracked.map_or(0, |u| u.0);
         p.run.untracked_free_before_peak = untracked.map_or(0, |u| u.1);
         p
     }
