@@ -11,7 +11,7 @@ pub(crate) mod entry;
 pub(crate) mod measure;
 pub(crate) mod sites;
 mod stack;
-mod threads;
+pub(crate) mod threads;
 pub(crate) mod trace;
 mod write;
 
