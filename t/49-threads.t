@@ -195,4 +195,54 @@ PERL
     }
 };
 
+subtest 'an OS thread that runs no perl' => sub {
+    my $dir = tempdir( CLEANUP => 1 );
+    write_file( "$dir/native.c", <<'C' );
+#include "EXTERN.h"
+#include "perl.h"
+#include "XSUB.h"
+#include <pthread.h>
+#include <stdlib.h>
+static void *work(void *arg)
+{
+    void *keep[1000];
+    for (int i = 0; i < 1000; i++)
+        keep[i] = malloc(1000);
+    for (int i = 0; i < 500; i++)
+        free(keep[i]);
+    return arg;
+}
+XS(native_run)
+{
+    dXSARGS;
+    pthread_t t;
+    PERL_UNUSED_VAR(items);
+    pthread_create(&t, NULL, work, NULL);
+    pthread_join(t, NULL);
+    XSRETURN_EMPTY;
+}
+C
+    my ($cc)     = run_capture( [ perl_bin(), '-MConfig', '-e', 'print $Config{cc}' ] );
+    my ($ccopts) = run_capture( [ perl_bin(), '-MExtUtils::Embed', '-e', 'ccopts' ] );
+    my ( undef, $cc_err, $cc_status )
+        = run_capture( [ $cc, '-shared', '-fPIC', '-o', "$dir/native.so", split( ' ', $ccopts ), "$dir/native.c", '-lpthread' ] );
+    plan skip_all => "cannot build a test library with $cc: $cc_err" if $cc_status;
+    my ( $p, $out ) = profile_and_plain( <<"PERL", 'native' );
+require DynaLoader;
+my \$lib = DynaLoader::dl_load_file( '$dir/native.so', 0 ) or die DynaLoader::dl_error();
+my \$sym = DynaLoader::dl_find_symbol( \$lib, 'native_run' ) or die DynaLoader::dl_error();
+DynaLoader::dl_install_xsub( 'main::native_run', \$sym, 'native.so' );
+native_run();
+print "ran\\n";
+PERL
+    is( $out, "ran\n", 'the C thread ran' );
+    my $native = line_of( $p, '(native thread)', 0 );
+    ok( $native, 'its allocations are at (native thread)' ) or return;
+    cmp_ok( $native->{alloc_count}, '>=', 1000, 'all of them' );
+    cmp_ok( $native->{alloc_bytes}, '>=', 1000 * 1000, 'with their bytes' );
+    cmp_ok( $native->{free_count},  '>=', 500,  'and its frees' );
+    is( $native->{retained_bytes}, $native->{alloc_bytes} - $native->{free_bytes}, 'what it still holds' );
+    conservation_ok( $p, 'native' );
+};
+
 done_testing;

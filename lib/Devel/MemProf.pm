@@ -356,7 +356,7 @@ table takes a lock of its own on every tracked allocation and free (uncontended
 but for frees of another thread's blocks), and a free of a block the thread did
 not allocate searches the other threads' tables. A forked child writes only its
 own threads; a child forked from a thread other than the main one writes no
-profile.
+profile. C<trace> and C<set_callback> trace the main thread only.
 
 =head1 LIMITATIONS
 

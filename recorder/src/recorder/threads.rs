@@ -174,7 +174,9 @@ impl Recorder {
         Origin {
             interp: interp as usize,
             tid,
-            opts: self.opts.clone(),
+            // Tracing stays the main thread's: a thread's recorder would
+            // truncate trace_file, and the callback is the main interpreter's.
+            opts: Options { trace: 0, trace_file: None, ..self.opts.clone() },
             cwd: self.cwd.clone(),
             first_pid: self.first_pid,
             path,
@@ -322,10 +324,11 @@ impl Recorder {
     }
 
     /// What the OS threads that run no perl allocated and freed, at one
-    /// pseudo-location.  Their blocks are not tracked: what they allocated
-    /// counts as retained and what they freed that no perl thread had
-    /// allocated as untracked, which keeps retained minus untracked equal
-    /// to the net growth.
+    /// pseudo-location.  Their blocks are not tracked: what they freed that
+    /// no perl thread had allocated is taken as their own blocks, so they
+    /// retain what they allocated less that (and what that exceeds it by
+    /// is untracked), which keeps retained minus untracked equal to the net
+    /// growth.
     fn native_profile(&mut self, n: &perl::memprof_native_totals, site_tracking: bool) -> Profile {
         let mut tables = memprof_profile::builder::Tables::default();
         let file = tables.file(b"(native thread)");
@@ -336,13 +339,14 @@ impl Recorder {
             alloc_count: n.alloc_count,
             free_bytes: n.free_bytes,
             free_count: n.free_count,
-            retained_bytes: if site_tracking { n.alloc_bytes } else { 0 },
+            retained_bytes: if site_tracking { n.alloc_bytes.saturating_sub(n.untracked_free_bytes) } else { 0 },
             ..Metrics::default()
         };
         let mut p = tables.compact();
         p.peak = Peak { bytes: 0, entry: NONE };
         p.run.site_tracking = site_tracking;
-        p.run.untracked_free_bytes = if site_tracking { n.untracked_free_bytes } else { 0 };
+        p.run.untracked_free_bytes =
+            if site_tracking { n.untracked_free_bytes.saturating_sub(n.alloc_bytes) } else { 0 };
         p
     }
 }
