@@ -84,7 +84,7 @@ fn main() {
                 ..Metrics::default()
             };
             p.totals.add(&m);
-            p.entries.push(Entry { node, file, line: 1 + rng.below(400) as u32, metrics: m });
+            p.entries.push(Entry { node, file, line: 1 + rng.below(400) as u32, label: NONE, metrics: m });
         }
     }
     p.peak.bytes = p.totals.net_bytes();

@@ -357,6 +357,16 @@ void memprof_rs_cloned(void *interp);
 void memprof_rs_start_profiling(void *interp);
 /* The signals MEMPROF's sigexit names, joined by commas ("" if none). */
 const char *memprof_rs_sigexit_signals(void *interp);
+/* dump_signal's signal name, or "". */
+const char *memprof_rs_dump_signal(void *interp);
+/* Write a dump of the profile so far; returns its path, or NULL when not
+ * profiling.  The string lives until the next call. */
+const char *memprof_rs_dump(void *interp);
+/* Make `name` (`len` bytes; NULL: none) the current label; `start`
+ * counts a run of it. */
+void memprof_rs_label(void *interp, const char *name, size_t len, int start);
+/* The current label, or NULL; the string lives until the next call. */
+const char *memprof_rs_current_label(void *interp);
 void memprof_rs_set_callback(void *interp, void *cv);
 void memprof_rs_measure_begin(void *interp, struct memprof_measurement *m);
 void memprof_rs_measure_end(void *interp, struct memprof_measurement *m);

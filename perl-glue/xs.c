@@ -95,6 +95,100 @@ XS_EXTERNAL(XS_Devel__MemProf__cloned)
     XSRETURN_EMPTY;
 }
 
+XS_EXTERNAL(XS_Devel__MemProf__dump_signal)
+{
+    dXSARGS;
+    PERL_UNUSED_VAR(items);
+    ST(0) = sv_2mortal(newSVpv(memprof_rs_dump_signal(MP_INTERP), 0));
+    XSRETURN(1);
+}
+
+/* A string the recorder returned (NULL: undef), as a mortal. */
+static SV *returned_string(pTHX_ const char *s)
+{
+    return s ? sv_2mortal(newSVpv(s, 0)) : &PL_sv_undef;
+}
+
+XS_EXTERNAL(XS_Devel__MemProf_dump)
+{
+    dXSARGS;
+    if (items != 0)
+        croak_xs_usage(cv, "");
+    ST(0) = returned_string(aTHX_ memprof_rs_dump(MP_INTERP));
+    XSRETURN(1);
+}
+
+/* label($name) starts a run of $name; _restore_label($name) makes it
+ * current again without counting one (with_label's end). */
+static void set_label(pTHX_ CV *cv, SV **args, I32 items, int start)
+{
+    STRLEN len = 0;
+    const char *name;
+    if (items != 1)
+        croak_xs_usage(cv, "name");
+    name = string_arg(aTHX_ args[0], &len);
+    memprof_rs_label(MP_INTERP, name, len, start);
+}
+
+XS_EXTERNAL(XS_Devel__MemProf_label)
+{
+    dXSARGS;
+    set_label(aTHX_ cv, &ST(0), items, 1);
+    XSRETURN_EMPTY;
+}
+
+XS_EXTERNAL(XS_Devel__MemProf__restore_label)
+{
+    dXSARGS;
+    set_label(aTHX_ cv, &ST(0), items, 0);
+    XSRETURN_EMPTY;
+}
+
+static void restore_label(pTHX_ void *saved)
+{
+    SV *old = (SV *)saved;
+    STRLEN len = 0;
+    const char *name = string_arg(aTHX_ old, &len);
+    memprof_rs_label(MP_INTERP, name, len, 0);
+    SvREFCNT_dec(old);
+}
+
+/* with_label($name, \&code): in XS so that it is no frame of the stacks
+ * it labels.  The label before is restored when the code returns or dies
+ * (the savestack is unwound either way). */
+XS_EXTERNAL(XS_Devel__MemProf_with_label)
+{
+    dXSARGS;
+    SV *code;
+    const char *current;
+    I32 count;
+    const U8 gimme = GIMME_V;
+    if (items != 2)
+        croak_xs_usage(cv, "name, code");
+    code = ST(1);
+    if (!(SvROK(code) && SvTYPE(SvRV(code)) == SVt_PVCV))
+        croak("Devel::MemProf::with_label: not a code reference");
+    current = memprof_rs_current_label(MP_INTERP);
+    ENTER;
+    SAVEDESTRUCTOR_X(restore_label, current ? newSVpv(current, 0) : newSV(0));
+    set_label(aTHX_ cv, &ST(0), 1, 1);
+    SP = MARK;
+    PUSHMARK(SP);
+    PUTBACK;
+    count = call_sv(code, gimme);
+    LEAVE;
+    XSRETURN(count);
+}
+
+XS_EXTERNAL(XS_Devel__MemProf_current_label)
+{
+    dXSARGS;
+    if (items != 0)
+        croak_xs_usage(cv, "");
+    ST(0) = returned_string(aTHX_ memprof_rs_current_label(MP_INTERP));
+    XSRETURN(1);
+}
+
 XS_EXTERNAL(XS_Devel__MemProf__start_profiling)
 {
     dXSARGS;
@@ -188,6 +282,12 @@ void memprof_xs_boot(void *interp, int (*rs_boot)(void *))
     newXS("Devel::MemProf::set_callback", XS_Devel__MemProf_set_callback, __FILE__);
     newXS("Devel::MemProf::_sigexit_signals", XS_Devel__MemProf__sigexit_signals, __FILE__);
     newXS("Devel::MemProf::measure", XS_Devel__MemProf_measure, __FILE__);
+    newXS("Devel::MemProf::_dump_signal", XS_Devel__MemProf__dump_signal, __FILE__);
+    newXS("Devel::MemProf::dump", XS_Devel__MemProf_dump, __FILE__);
+    newXS("Devel::MemProf::label", XS_Devel__MemProf_label, __FILE__);
+    newXS("Devel::MemProf::_restore_label", XS_Devel__MemProf__restore_label, __FILE__);
+    newXS("Devel::MemProf::current_label", XS_Devel__MemProf_current_label, __FILE__);
+    newXS("Devel::MemProf::with_label", XS_Devel__MemProf_with_label, __FILE__);
     if (rs_boot(MP_INTERP) != 0)
         XSRETURN_NO;
     XSRETURN_YES;

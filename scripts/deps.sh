@@ -9,7 +9,7 @@ packages=(
     build-essential libclang-dev libperl-dev perl
     libjson-xs-perl libxml-parser-perl libmoose-perl heaptrack time
     libdevel-nytprof-perl perltidy libperl-critic-perl libtest-leaktrace-perl
-    chromium curl xz-utils golang-go
+    chromium curl xz-utils golang-go starman libplack-perl libmojolicious-perl
 )
 # t/50-html.t opens the HTML report in chromium, driven from node.  A node
 # that brought its own npm (NodeSource's) must not get Debian's npm.

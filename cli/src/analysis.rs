@@ -139,3 +139,56 @@ mod tests {
         assert_eq!(lines, vec![5, 2, 1]);
     }
 }
+
+/// What ran under one label (`Devel::MemProf::label`): its entries' sums,
+/// and the lines that allocated what it still held.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelView {
+    pub name: String,
+    pub runs: u64,
+    pub metrics: Metrics,
+    /// (file, line, retained bytes), the most first.
+    pub retained_lines: Vec<(u32, u32, u64)>,
+}
+
+impl LabelView {
+    /// A figure per run (what one request allocated, or left behind).
+    pub fn per_run(&self, bytes: u64) -> u64 {
+        bytes.checked_div(self.runs).unwrap_or(bytes)
+    }
+}
+
+/// The profile's labels, the most retained first (then the most allocated).
+pub fn labels(p: &Profile) -> Vec<LabelView> {
+    let mut views: Vec<LabelView> = p
+        .labels
+        .iter()
+        .map(|l| LabelView {
+            name: l.name.clone(),
+            runs: l.runs,
+            metrics: Metrics::default(),
+            retained_lines: Vec::new(),
+        })
+        .collect();
+    let mut lines: Vec<HashMap<(u32, u32), u64, RandomState>> = vec![HashMap::default(); views.len()];
+    for e in &p.entries {
+        let Some(v) = views.get_mut(e.label as usize) else {
+            continue;
+        };
+        v.metrics.add(&e.metrics);
+        if e.metrics.retained_bytes > 0 {
+            *lines[e.label as usize].entry((e.file, e.line)).or_default() += e.metrics.retained_bytes;
+        }
+    }
+    for (v, l) in views.iter_mut().zip(lines) {
+        v.retained_lines = l.into_iter().map(|((f, n), b)| (f, n, b)).collect();
+        v.retained_lines
+            .sort_by(|x, y| y.2.cmp(&x.2).then_with(|| (p.file_name(x.0), x.1).cmp(&(p.file_name(y.0), y.1))));
+    }
+    views.sort_by(|x, y| {
+        (y.metrics.retained_bytes, y.metrics.alloc_bytes)
+            .cmp(&(x.metrics.retained_bytes, x.metrics.alloc_bytes))
+            .then_with(|| x.name.cmp(&y.name))
+    });
+    views
+}

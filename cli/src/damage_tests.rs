@@ -88,7 +88,7 @@ fn rich_profile() -> Profile {
         peak_bytes: peak,
         peak_arena_bytes: peak / 3,
     };
-    let entry = |node, file, line, metrics| Entry { node, file, line, metrics };
+    let entry = |node, file, line, metrics| Entry { node, file, line, label: NONE, metrics };
     p.entries = vec![
         entry(0, 0, 5, m(100, 0, 50, 80)),
         entry(1, 1, 3, m(5 << 20, 1 << 20, 3 << 20, 4 << 20)),
@@ -193,7 +193,7 @@ const SWEEP: [Edit; 9] = [
 /// it promises (or, where it may, a one-line error).
 fn render_everything(p: &Profile, good: &Profile) {
     for fmt in [report::Format::Text, report::Format::Markdown] {
-        let text = report::render(p, &report::ReportOptions { top: 10, format: fmt });
+        let text = report::render(p, &report::ReportOptions { top: 10, format: fmt, by: report::By::Code });
         let head = if fmt == report::Format::Text { "Memory profile of " } else { "### Memory profile of " };
         assert!(text.starts_with(head), "report: {text}");
     }

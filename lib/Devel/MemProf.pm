@@ -64,6 +64,10 @@ if ($Devel::MemProf::UNDER_DEBUGGER) {
     for my $sig ( split /,/, _sigexit_signals() ) {
         $SIG{$sig} = \&_sigexit unless defined $SIG{$sig} && $SIG{$sig} ne '';
     }
+    # dump_signal: a dump of the profile so far, and the run goes on.
+    if ( my $sig = _dump_signal() ) {
+        $SIG{$sig} = \&_dump_on_signal;
+    }
 }
 
 # `memprof run` put our directory at the front of @INC (and maybe set
@@ -97,6 +101,9 @@ sub _sigexit {
     $SIG{$sig} = 'DEFAULT';
     kill $sig => $$;
 }
+
+sub _dump_on_signal { Devel::MemProf::dump(); return }
+
 
 # Defined first, so it runs after every END block of the program.
 END { Devel::MemProf::_end_of_run() }
@@ -256,6 +263,17 @@ C<Devel::MemProf::set_callback> below.
 
 Write the trace lines to PATH instead of standard error.
 
+=item dump_signal=SIGNAL
+
+On that signal (C<USR2>, C<USR1>, ...), write the profile so far to the
+profile's file name with C<.N> added (N counting up from 1; after the pid
+with C<addpid>) and go on: a server that has been up for a week can be
+asked what it holds now, twice, and C<memprof diff FILE.1 FILE.2> shows what
+grew in between. The dump is written when perl next checks for signals
+(between two statements, as for any C<%SIG> handler). A dump's retained
+figures are what was live when it was written. The program's own handler
+for that signal, if it sets one, replaces this one.
+
 =back
 
 =head1 FUNCTIONS
@@ -277,6 +295,41 @@ the C<(disabled)> pseudo-location, so the totals still add up.
 
 Write the profile now and stop profiling (a long-running server can profile one
 request this way).
+
+=item Devel::MemProf::dump()
+
+Write a dump of the profile so far, as C<dump_signal> does, and return its
+file name (C<undef> when not profiling). Call it fully qualified:
+C<dump> alone is Perl's own.
+
+=item Devel::MemProf::label($name)
+
+Make C<$name> the current label until the next call (C<undef>: none), and
+count one run of it. Every allocation made from then on, and every block
+still held at the end, is credited under the label as well as to its line:
+C<memprof report --by label> and the HTML report say per label how many runs
+there were, what each allocated, what each left behind, and which lines
+allocated what was left. Label a server's requests by route (not by URL with
+its ids: every label is kept). L<Plack::Middleware::MemProf> does it for
+Plack applications.
+
+=item Devel::MemProf::with_label($name, \&code)
+
+Run C<code> under the label C<$name> (one run), then make the label before
+current again, also when C<code> dies. Returns what C<code> returns, in the
+caller's context. It is not a frame of the stacks it labels. For
+Mojolicious, label each request by its route's name:
+
+    hook around_action => sub {
+        my ( $next, $c, $action, $last ) = @_;
+        return $next->() unless $last && defined &Devel::MemProf::with_label;
+        return Devel::MemProf::with_label(
+            $c->req->method . ' ' . $c->match->endpoint->name, $next );
+    };
+
+=item Devel::MemProf::current_label()
+
+The current label, or C<undef>.
 
 =item Devel::MemProf::mark($label)
 

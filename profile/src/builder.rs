@@ -1,7 +1,7 @@
 //! The attribution tables: interned files, frames and stack nodes, and the
 //! memory credited to each (stack, file, line).
 
-use crate::{Entry, Frame, FrameKind, Metrics, Node, Profile, SourceFile, NONE};
+use crate::{Entry, Frame, FrameKind, Label, Metrics, Node, Profile, SourceFile, NONE};
 use ahash::RandomState;
 use std::collections::HashMap;
 
@@ -26,10 +26,15 @@ pub struct Tables {
     pub nodes: Vec<Node>,
     node_index: Map<(u32, u32, u32, u32), u32>,
     pub entries: Vec<Entry>,
-    entry_index: Map<(u32, u32, u32), u32>,
-    /// The entries looked up lately, direct-mapped: a loop alternates
-    /// between a handful of statements, each looked up at every boundary.
+    entry_index: Map<(u32, u32, u32, u32), u32>,
+    /// The entries looked up lately (under the current label),
+    /// direct-mapped: a loop alternates between a handful of statements,
+    /// each looked up at every boundary.
     recent: Vec<(u32, u32, u32, u32)>,
+    pub labels: Vec<Label>,
+    label_index: Map<String, u32>,
+    /// The label entries are credited under now.
+    label: Option<u32>,
 }
 
 const RECENT_SLOTS: usize = 1024;
@@ -104,7 +109,33 @@ impl Tables {
         &self.frames[self.nodes[node as usize].frame as usize]
     }
 
-    /// Entry index for a statement under a stack, created empty if new.
+    /// Make `name` the current label (None: no label); `start` counts a
+    /// run of it.  Returns the label that was current before.
+    pub fn set_label(&mut self, name: Option<&str>, start: bool) -> Option<String> {
+        let before = self.current_label().map(str::to_string);
+        self.label = name.map(|name| match self.label_index.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.labels.len() as u32;
+                self.labels.push(Label { name: name.to_string(), runs: 0 });
+                self.label_index.insert(name.to_string(), id);
+                id
+            }
+        });
+        if let (true, Some(l)) = (start, self.label) {
+            self.labels[l as usize].runs += 1;
+        }
+        // The cache is of the current label's entries.
+        self.recent.clear();
+        before
+    }
+
+    pub fn current_label(&self) -> Option<&str> {
+        self.label.map(|l| self.labels[l as usize].name.as_str())
+    }
+
+    /// Entry index for a statement under a stack (and the current label),
+    /// created empty if new.
     pub fn entry(&mut self, node: u32, file: u32, line: u32) -> u32 {
         if self.recent.is_empty() {
             self.recent = vec![(NONE, NONE, NONE, NONE); RECENT_SLOTS];
@@ -114,12 +145,13 @@ impl Tables {
         if (n, f, l) == (node, file, line) {
             return id;
         }
-        let key = (node, file, line);
+        let label = self.label.unwrap_or(NONE);
+        let key = (node, file, line, label);
         let id = match self.entry_index.get(&key) {
             Some(&id) => id,
             None => {
                 let id = self.entries.len() as u32;
-                self.entries.push(Entry { node, file, line, metrics: Metrics::default() });
+                self.entries.push(Entry { node, file, line, label, metrics: Metrics::default() });
                 self.entry_index.insert(key, id);
                 id
             }
@@ -175,21 +207,42 @@ impl Tables {
             node_map[i] = p.nodes.len() as u32;
             p.nodes.push(n);
         }
+        // Labels that were started or credited, renumbered.
+        let mut label_map = vec![NONE; t.labels.len()];
+        let mut keep_label = |p: &mut Profile, l: u32| -> u32 {
+            if l == NONE {
+                return NONE;
+            }
+            if label_map[l as usize] == NONE {
+                label_map[l as usize] = p.labels.len() as u32;
+                p.labels.push(t.labels[l as usize].clone());
+            }
+            label_map[l as usize]
+        };
+        for (i, l) in t.labels.iter().enumerate() {
+            if l.runs > 0 {
+                keep_label(&mut p, i as u32);
+            }
+        }
         for e in &t.entries {
             let mut e = *e;
             e.node = node_map[e.node as usize];
             e.file = keep_file(&mut p, e.file);
+            e.label = keep_label(&mut p, e.label);
             p.totals.add(&e.metrics);
             p.entries.push(e);
         }
         p
     }
 
-    /// Forget the memory credited so far (a forked child starts afresh).
+    /// Forget the memory credited so far (a forked child starts afresh,
+    /// a new profile after `DB::finish_profile`): labels' runs too, but the
+    /// current label stays current.
     pub fn clear_entries(&mut self) {
         self.entries.clear();
         self.entry_index.clear();
         self.recent.clear();
+        self.labels.iter_mut().for_each(|l| l.runs = 0);
     }
 }
 
@@ -233,6 +286,30 @@ mod tests {
         t.register_eval(b"(eval 6)", "(eval 6)[t.pl:4]".into(), Some(big));
         let g = t.file(b"(eval 6)");
         assert_eq!(t.files[g as usize].source, None, "a source over the limit is not kept");
+    }
+
+    #[test]
+    fn labels_split_entries_and_count_runs() {
+        let mut t = Tables::default();
+        let f = t.file(b"t.pl");
+        let main = t.root(FrameKind::Main, "main", f);
+        let before = t.entry(main, f, 1);
+        assert_eq!(t.set_label(Some("GET /a"), true), None);
+        let a = t.entry(main, f, 1);
+        assert_ne!(a, before, "the same line under a label is an entry of its own");
+        assert_eq!(t.set_label(Some("GET /b"), true).as_deref(), Some("GET /a"));
+        t.set_label(Some("GET /a"), true);
+        assert_eq!(t.entry(main, f, 1), a);
+        t.set_label(Some("unused"), false);
+        t.set_label(None, false);
+        assert_eq!(t.entry(main, f, 1), before);
+        t.entries[a as usize].metrics.alloc_bytes = 5;
+        let p = t.compact();
+        assert_eq!(p.validate(), Ok(()));
+        let names: Vec<(&str, u64)> = p.labels.iter().map(|l| (l.name.as_str(), l.runs)).collect();
+        assert_eq!(names, [("GET /a", 2), ("GET /b", 1)], "labels never started are left out");
+        assert_eq!(p.entries.iter().filter(|e| e.label == 0).count(), 1);
+        assert_eq!(p.entries[before as usize].label, NONE);
     }
 
     #[test]

@@ -25,9 +25,11 @@ use std::io::Read;
 use std::path::Path;
 
 /// The version this code writes, and the newest it reads.  Version 2
-/// added `RunInfo::forked` and `Profile::processes`; version 1 payloads are
-/// decoded through [`V1Profile`], the fields they had, in their order.
-pub const FORMAT_VERSION: u32 = 2;
+/// added `RunInfo::forked` and `Profile::processes`; version 3 labels
+/// (`Entry::label`, `Profile::labels`), dumps (`RunInfo::dump`) and sampling
+/// (`RunInfo::sample_bytes`).  Older payloads are decoded through the
+/// layouts they had, in `format_old.rs`.
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"MEMPROF\0";
 const HEADER_LEN: usize = 28;
 
@@ -152,10 +154,10 @@ fn decode_payload(header: &Header, payload: &[u8]) -> Result<Profile, ReadError>
         return Err(ReadError::Corrupt("the checksum does not match the data".into()));
     }
     let corrupt = |e: postcard::Error| ReadError::Corrupt(e.to_string());
-    let profile: Profile = if header.version == 1 {
-        postcard::from_bytes::<crate::format_v1::V1Profile>(payload).map_err(corrupt)?.into()
-    } else {
-        postcard::from_bytes(payload).map_err(corrupt)?
+    let profile: Profile = match header.version {
+        1 => postcard::from_bytes::<crate::format_old::V1Profile>(payload).map_err(corrupt)?.into(),
+        2 => postcard::from_bytes::<crate::format_old::V2Profile>(payload).map_err(corrupt)?.into(),
+        _ => postcard::from_bytes(payload).map_err(corrupt)?,
     };
     profile.validate().map_err(ReadError::Corrupt)?;
     Ok(profile)
@@ -270,7 +272,7 @@ mod tests {
         p.frames.push(Frame { name: "main".into(), kind: FrameKind::Main, file: 0, line: 0 });
         p.nodes.push(Node { parent: NONE, frame: 0, call_file: NONE, call_line: 0 });
         let m = Metrics { alloc_bytes: 100, alloc_count: 1, ..Metrics::default() };
-        p.entries.push(Entry { node: 0, file: 0, line: 3, metrics: m });
+        p.entries.push(Entry { node: 0, file: 0, line: 3, label: NONE, metrics: m });
         p.totals = m;
         p
     }
@@ -350,10 +352,25 @@ mod tests {
         assert!(p.run.script.ends_with("demo.pl"), "{}", p.run.script);
         assert!(!p.entries.is_empty() && !p.timeline.is_empty());
         assert!(!p.run.forked && p.processes.is_empty());
-        // Written again, it is a version 2 file that reads back the same.
+        // Written again, it is a version 3 file that reads back the same.
         let again = encode(&p).unwrap();
-        assert_eq!(again[8], 2);
+        assert_eq!(again[8], 3);
         assert_eq!(decode(&again).unwrap(), p);
+    }
+
+    #[test]
+    fn a_version_2_file_is_read_into_the_new_model() {
+        // Written by format version 2 (t/61-run-signals.t's first script).
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/format-v2.out");
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[8], 2, "a version 2 file");
+        let p = decode(&bytes).unwrap();
+        assert!(p.run.script.ends_with("h.pl"), "{}", p.run.script);
+        assert!(p.run.site_tracking && p.run.dump == 0 && p.run.sample_bytes == 0);
+        assert!(p.labels.is_empty() && p.entries.iter().all(|e| e.label == crate::NONE));
+        let held = p.entries.iter().filter(|e| e.line == 4).map(|e| e.metrics.alloc_bytes).sum::<u64>();
+        assert!(held >= 2_000_000, "the push line allocated {held}");
+        assert_eq!(decode(&encode(&p).unwrap()).unwrap(), p);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub mod builder;
 pub mod command;
 pub mod format;
-mod format_v1;
+mod format_old;
 pub mod merge;
 pub mod options;
 mod threads;
@@ -194,13 +194,27 @@ pub struct Node {
     pub call_line: u32,
 }
 
-/// Memory credited to a statement running under a stack.
+/// Memory credited to a statement running under a stack, while a label
+/// was current.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub node: u32,
     pub file: u32,
     pub line: u32,
+    /// Index into [`Profile::labels`] of the label current then, or NONE
+    /// (format version 3).
+    pub label: u32,
     pub metrics: Metrics,
+}
+
+/// A label set by `Devel::MemProf::label` or `with_label` (format version
+/// 3): a request's route, a job's name.  Its figures are its entries'.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Label {
+    pub name: String,
+    /// How many times it was started (each `label` or `with_label` call
+    /// that made it current).
+    pub runs: u64,
 }
 
 /// The whole heap's high-water mark and the statement running when it was reached.
@@ -261,6 +275,14 @@ pub struct RunInfo {
     /// that was allocated before is the parent's, and its untracked frees
     /// are exactly the memory it freed of what it inherited.
     pub forked: bool,
+    /// 0 for the profile written at the end; N for the Nth dump written
+    /// while the program ran on (`dump_signal`, `Devel::MemProf::dump`;
+    /// format version 3): its retained figures are what was live then.
+    pub dump: u32,
+    /// With sampled site tracking (`sample=BYTES`, format version 3), the
+    /// mean bytes between two tracked allocations: retained and peak
+    /// figures are estimates.  0: every allocation was tracked.
+    pub sample_bytes: u64,
 }
 
 impl RunInfo {
@@ -301,6 +323,8 @@ pub struct Profile {
     /// A merged profile's processes' timelines, one per process, in merge
     /// order (empty for one process, whose heap is `timeline`).
     pub processes: Vec<ProcessTimeline>,
+    /// The labels entries refer to (format version 3).
+    pub labels: Vec<Label>,
 }
 
 /// One element of a stack: a frame and the file and line executing in it.
@@ -354,9 +378,9 @@ pub mod fixtures {
         p.nodes.push(Node { parent: 0, frame: 1, call_file: 0, call_line: 5 });
         p.nodes.push(Node { parent: 1, frame: 1, call_file: 0, call_line: 2 });
         let m = |b| Metrics { alloc_bytes: b, alloc_count: 1, ..Metrics::default() };
-        p.entries.push(Entry { node: 1, file: 0, line: 1, metrics: m(100) });
-        p.entries.push(Entry { node: 2, file: 0, line: 1, metrics: m(10) });
-        p.entries.push(Entry { node: 0, file: 0, line: 5, metrics: m(1) });
+        p.entries.push(Entry { node: 1, file: 0, line: 1, label: NONE, metrics: m(100) });
+        p.entries.push(Entry { node: 2, file: 0, line: 1, label: NONE, metrics: m(10) });
+        p.entries.push(Entry { node: 0, file: 0, line: 5, label: NONE, metrics: m(1) });
         for e in p.entries.clone() {
             p.totals.add(&e.metrics);
         }

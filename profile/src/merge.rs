@@ -4,7 +4,7 @@
 //! total is the sum of the inputs' totals.  The heap's peak is the sum of
 //! the processes' peaks (an upper bound on what they held at once).
 
-use super::{Entry, Frame, Metrics, Node, Peak, ProcessTimeline, Profile, Sample, SourceFile, NONE};
+use super::{Entry, Frame, Label, Metrics, Node, Peak, ProcessTimeline, Profile, Sample, SourceFile, NONE};
 use std::collections::HashMap;
 
 #[derive(Default)]
@@ -13,7 +13,8 @@ struct Merger {
     files: HashMap<String, u32>,
     frames: HashMap<String, u32>,
     nodes: HashMap<(u32, u32, u32, u32), u32>,
-    entries: HashMap<(u32, u32, u32), u32>,
+    entries: HashMap<(u32, u32, u32, u32), u32>,
+    labels: HashMap<String, u32>,
     largest_peak: i64,
 }
 
@@ -36,6 +37,17 @@ impl Merger {
         self.out.files.push(f.clone());
         self.files.insert(f.name.clone(), i);
         i
+    }
+
+    fn label(&mut self, l: &Label) -> u32 {
+        let next = self.out.labels.len() as u32;
+        let id = *self.labels.entry(l.name.clone()).or_insert(next);
+        if id == next {
+            self.out.labels.push(Label { name: l.name.clone(), runs: 0 });
+        }
+        let runs = &mut self.out.labels[id as usize].runs;
+        *runs = runs.saturating_add(l.runs);
+        id
     }
 
     fn add(&mut self, p: &Profile) {
@@ -71,13 +83,22 @@ impl Merger {
             }
             node_map.push(id);
         }
+        // Labels are matched by name; their runs add up.
+        let label_map: Vec<u32> = p.labels.iter().map(|l| self.label(l)).collect();
         let mut entry_map = Vec::with_capacity(p.entries.len());
         for e in &p.entries {
-            let key = (node_map[e.node as usize], remap_file(e.file), e.line);
+            let label = if e.label == NONE { NONE } else { label_map[e.label as usize] };
+            let key = (node_map[e.node as usize], remap_file(e.file), e.line, label);
             let next = self.out.entries.len() as u32;
             let id = *self.entries.entry(key).or_insert(next);
             if id == next {
-                self.out.entries.push(Entry { node: key.0, file: key.1, line: key.2, metrics: Metrics::default() });
+                self.out.entries.push(Entry {
+                    node: key.0,
+                    file: key.1,
+                    line: key.2,
+                    label,
+                    metrics: Metrics::default(),
+                });
             }
             self.out.entries[id as usize].metrics.add(&e.metrics);
             entry_map.push(id);
@@ -172,7 +193,7 @@ mod tests {
         let mut b = recursive_profile();
         b.run.pid = 11;
         // An entry a does not have, so that b's indices must move.
-        b.entries.insert(0, Entry { node: 0, file: 0, line: 9, metrics: Metrics::default() });
+        b.entries.insert(0, Entry { node: 0, file: 0, line: 9, label: NONE, metrics: Metrics::default() });
         b.timeline =
             vec![Sample { time: 0.25, live_bytes: 7, entry: 1 }, Sample { time: 1.0, live_bytes: 3, entry: NONE }];
         let merged = merge(&[a.clone(), b.clone()]);

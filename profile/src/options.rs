@@ -26,6 +26,12 @@ pub struct Options {
     /// Report statements whose net growth reaches this many bytes (0: off).
     pub trace: u64,
     pub trace_file: Option<String>,
+    /// The signal on which a dump of the profile so far is written, and
+    /// the run goes on.
+    pub dump_signal: Option<String>,
+    /// Sampled site tracking: the mean bytes between two tracked
+    /// allocations (0: track every allocation).
+    pub sample: u64,
 }
 
 impl Default for Options {
@@ -38,12 +44,15 @@ impl Default for Options {
             sites: true,
             trace: 0,
             trace_file: None,
+            dump_signal: None,
+            sample: 0,
         }
     }
 }
 
 /// The names `MEMPROF` accepts, for the warning about an unknown one.
-pub const KNOWN: &[&str] = &["file", "addpid", "start", "sigexit", "sites", "trace", "trace_file"];
+pub const KNOWN: &[&str] =
+    &["file", "addpid", "start", "sigexit", "sites", "trace", "trace_file", "dump_signal", "sample"];
 
 /// Signals `sigexit=1` means.
 const DEFAULT_SIGEXIT: &[&str] = &["INT", "TERM", "HUP"];
@@ -160,6 +169,15 @@ pub fn parse(spec: &str) -> (Options, Vec<String>) {
                     opts.trace_file = Some(value.clone())
                 }
             }
+            "dump_signal" => match signal_list(&value) {
+                Some(mut list) if list.len() == 1 && flag(&value).is_none() => opts.dump_signal = list.pop(),
+                Some(list) if list.is_empty() => opts.dump_signal = None,
+                _ => bad("one signal name such as USR2, or 0"),
+            },
+            "sample" => match value.parse::<u64>() {
+                Ok(n) => opts.sample = n,
+                Err(_) => bad("a number of bytes, or 0 to track every allocation"),
+            },
             _ => warnings
                 .push(format!("unknown option '{name}' in MEMPROF (known options: {}); ignored", KNOWN.join(", "))),
         }
@@ -187,6 +205,12 @@ impl Options {
         if let Some(f) = &self.trace_file {
             out.push(("trace_file".to_string(), f.clone()));
         }
+        if let Some(sig) = &self.dump_signal {
+            out.push(("dump_signal".to_string(), sig.clone()));
+        }
+        if self.sample > 0 {
+            out.push(("sample".to_string(), self.sample.to_string()));
+        }
         out
     }
 }
@@ -212,6 +236,17 @@ mod tests {
         assert_eq!(parse("sigexit=1").0.sigexit, vec!["INT", "TERM", "HUP"]);
         assert_eq!(parse("sigexit=SIGUSR1,term").0.sigexit, vec!["USR1", "TERM"]);
         assert!(parse("sigexit=0").0.sigexit.is_empty());
+    }
+
+    #[test]
+    fn dump_signal_and_sample() {
+        assert_eq!(parse("dump_signal=USR2").0.dump_signal.as_deref(), Some("USR2"));
+        assert_eq!(parse("dump_signal=sigusr1").0.dump_signal.as_deref(), Some("USR1"));
+        assert_eq!(parse("dump_signal=0").0.dump_signal, None);
+        let (o, w) = parse("dump_signal=USR1,USR2:sample=lots");
+        assert_eq!((o.dump_signal, o.sample), (None, 0));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(parse("sample=524288").0.sample, 524288);
     }
 
     #[test]

@@ -101,6 +101,9 @@ impl Profile {
             if e.file as usize >= files {
                 return Err(format!("entry {i} names file {} of {files}", e.file));
             }
+            if e.label != NONE && e.label as usize >= self.labels.len() {
+                return Err(format!("entry {i} names label {} of {}", e.label, self.labels.len()));
+            }
             e.metrics.check(&format!("entry {i}"))?;
         }
         // Renderers add entries up (by line, sub, stack), so the sums must

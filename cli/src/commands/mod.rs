@@ -49,6 +49,10 @@ enum Command {
         /// text, or markdown for pasting into a pull request
         #[arg(long, default_value = "text")]
         format: String,
+        /// label: per label (request, job) what it allocated and still
+        /// held, per run, with the lines; code: the usual report
+        #[arg(long, default_value = "code")]
+        by: String,
     },
     /// Draw a memory flame graph (SVG)
     Flamegraph {
@@ -232,10 +236,11 @@ fn report_format(name: &str) -> Result<render::report::Format, Failure> {
 
 fn dispatch(cli: Cli) -> Result<i32, Failure> {
     match cli.command {
-        Command::Report { file, top, format } => {
+        Command::Report { file, top, format, by } => {
             let format = report_format(&format)?;
+            let by = render::report::By::parse(&by)?;
             let p = load(&file)?;
-            print(&render::report::render(&p, &render::report::ReportOptions { top, format }))?;
+            print(&render::report::render(&p, &render::report::ReportOptions { top, format, by }))?;
             Ok(0)
         }
         Command::Flamegraph { file, metric: name, lines, title, output } => {

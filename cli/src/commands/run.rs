@@ -14,6 +14,7 @@ use memprof_profile::options;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The perl this library was built against: its structs must match.
 const PERL: &str = env!("MEMPROF_BUILD_PERL");
@@ -118,6 +119,14 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         }
         spec.push_str(&format!("file={}", escape(&out.to_string_lossy())));
     }
+    // A supervisor stops a program by signalling the process it started
+    // (memprof): the program must get the chance to write its profile.
+    if !spec.split(':').any(|pair| pair.trim_start().starts_with("sigexit")) {
+        if !spec.is_empty() {
+            spec.push(':');
+        }
+        spec.push_str("sigexit=1");
+    }
     let (opts, _) = options::parse(&spec);
 
     let mut command = Command::new(PERL);
@@ -134,12 +143,7 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         }
     }
     let mut child = command.spawn().map_err(|e| format!("cannot run {PERL}: {e}"))?;
-    // Like system(3): a ^C is the program's to handle, not ours.
-    // SAFETY: changing this process's signal dispositions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGQUIT, libc::SIG_IGN);
-    }
+    forward_signals(child.id());
     let status = child.wait().map_err(|e| format!("waiting for perl: {e}"))?;
 
     let mut profile = std::path::absolute(&opts.file).unwrap_or_else(|_| PathBuf::from(&opts.file));
@@ -152,6 +156,44 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         render_after(&profile, &args, &status);
     }
     Ok(exit_like(status))
+}
+
+/// The program's pid, for the signal handler.
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+/// Signals a supervisor (systemd, a shell's `kill`) sends to stop or poke
+/// a program, which `memprof run` passes on to it.
+const FORWARDED: [libc::c_int; 6] =
+    [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2];
+
+extern "C" fn pass_on(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // A ^C or ^\ from the terminal reaches the whole foreground process
+    // group, the program too: pass on only what was sent to us alone
+    // (kill(2), sigqueue(3): si_code <= 0).
+    // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
+    let sent = info.is_null() || unsafe { (*info).si_code } <= 0;
+    let pid = CHILD.load(Ordering::Relaxed);
+    if sent && pid > 0 {
+        // SAFETY: kill is async-signal-safe.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// Pass signals on to the program until it ends; like system(3), memprof
+/// itself is not stopped by them: it waits, then renders.
+fn forward_signals(pid: u32) {
+    CHILD.store(pid as i32, Ordering::Relaxed);
+    for sig in FORWARDED {
+        // SAFETY: installing a handler that only calls kill(2); the struct
+        // is zeroed and then filled as sigaction(2) describes.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = pass_on as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
+    }
 }
 
 /// The file name stem of the graphs: the script's, or "one-liner" for -e.
@@ -207,7 +249,14 @@ fn render_after(profile: &Path, args: &RunArgs, status: &std::process::ExitStatu
     eprintln!();
     eprint!(
         "{}",
-        render::report::render(&p, &render::report::ReportOptions { top: 3, format: render::report::Format::Text })
+        render::report::render(
+            &p,
+            &render::report::ReportOptions {
+                top: 3,
+                format: render::report::Format::Text,
+                by: render::report::By::Code,
+            }
+        )
     );
     eprintln!();
     eprintln!("memprof: profile written to {}", profile.display());
@@ -239,6 +288,7 @@ fn exit_like(status: std::process::ExitStatus) -> i32 {
         return code;
     }
     if let Some(sig) = status.signal() {
+        CHILD.store(0, Ordering::Relaxed);
         // SAFETY: restoring the default action and re-raising the signal
         // that ended the program, so our parent sees the same death.
         unsafe {

@@ -10,12 +10,12 @@ use inferno::flamegraph::{self, color::BasicPalette, color::Palette, Options};
 use memprof_profile::Profile;
 
 /// What the graph shows, for its title.
-fn describe(metric: Metric) -> &'static str {
+fn describe(p: &Profile, metric: Metric) -> String {
     match metric {
-        Metric::Net => "net memory growth",
-        Metric::Alloc => "memory allocated",
-        Metric::Retained => "memory still held at exit",
-        Metric::Peak => "memory held at the heap's peak",
+        Metric::Net => "net memory growth".into(),
+        Metric::Alloc => "memory allocated".into(),
+        Metric::Retained => format!("memory still held {}", crate::render::words::retained_moment(p)),
+        Metric::Peak => "memory held at the heap's peak".into(),
     }
 }
 
@@ -42,10 +42,10 @@ pub fn subtitle(total: i64, negative: i64) -> String {
 pub fn render(p: &Profile, metric: Metric, lines: bool, title: Option<&str>) -> Result<String, String> {
     let (stacks, negative) = folded::stacks(p, metric, lines);
     let total: i64 = stacks.values().sum();
-    let title = title.map(String::from).unwrap_or_else(|| format!("{}: {}", script_name(p), describe(metric)));
+    let title = title.map(String::from).unwrap_or_else(|| format!("{}: {}", script_name(p), describe(p, metric)));
     let subtitle = subtitle(total, negative);
     if stacks.is_empty() {
-        return Ok(empty_svg(&title, &format!("Nothing to draw: no stack has a positive {}.", describe(metric))));
+        return Ok(empty_svg(&title, &format!("Nothing to draw: no stack has a positive {}.", describe(p, metric))));
     }
     let text: Vec<String> = stacks.into_iter().map(|(k, v)| format!("{k} {v}")).collect();
     let mut opts = options(title, Some(subtitle));

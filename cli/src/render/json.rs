@@ -109,6 +109,7 @@ struct StackJson<'a> {
     path: Vec<StepJson<'a>>,
     file: &'a str,
     line: u32,
+    label: Option<&'a str>,
     metrics: JsonMetrics,
 }
 
@@ -120,6 +121,9 @@ impl Serialize for StackJson<'_> {
         s.serialize_entry("path", &self.path)?;
         s.serialize_entry("file", self.file)?;
         s.serialize_entry("line", &self.line)?;
+        if let Some(label) = self.label {
+            s.serialize_entry("label", label)?;
+        }
         self.metrics.serialize_into(&mut s)?;
         s.end()
     }
@@ -167,6 +171,63 @@ struct Document<'a> {
     forked: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     processes: Vec<ProcessJson>,
+    /// A dump written while the program ran on: its number.
+    #[serde(skip_serializing_if = "is_zero")]
+    dump: u32,
+    /// Sampled site tracking: the mean bytes between tracked allocations.
+    #[serde(skip_serializing_if = "is_zero")]
+    sample_bytes: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    labels: Vec<LabelJson>,
+}
+
+fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+#[derive(Serialize)]
+struct LabelLineJson {
+    file: String,
+    line: u32,
+    retained_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct LabelJson {
+    label: String,
+    runs: u64,
+    #[serde(flatten)]
+    metrics: JsonMetrics,
+    alloc_bytes_per_run: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retained_bytes_per_run: Option<u64>,
+    /// The lines that allocated what the label's runs still held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<LabelLineJson>>,
+}
+
+fn labels_json(p: &Profile) -> Vec<LabelJson> {
+    let sites = p.run.site_tracking;
+    crate::analysis::labels(p)
+        .into_iter()
+        .map(|l| LabelJson {
+            runs: l.runs,
+            metrics: JsonMetrics::new(&l.metrics, sites),
+            alloc_bytes_per_run: l.per_run(l.metrics.alloc_bytes),
+            retained_bytes_per_run: sites.then(|| l.per_run(l.metrics.retained_bytes)),
+            lines: sites.then(|| {
+                l.retained_lines
+                    .iter()
+                    .map(|&(file, line, retained_bytes)| LabelLineJson {
+                        file: p.file_name(file).to_string(),
+                        line,
+                        retained_bytes,
+                    })
+                    .collect()
+            }),
+            label: l.name,
+        })
+        .collect()
 }
 
 fn path_json<'a>(p: &'a Profile, steps: &[Step]) -> Vec<StepJson<'a>> {
@@ -268,6 +329,9 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
                 timeline: t.samples.iter().map(|s| SampleJson { time: s.time, live_bytes: s.live_bytes }).collect(),
             })
             .collect(),
+        dump: p.run.dump,
+        sample_bytes: p.run.sample_bytes,
+        labels: labels_json(p),
     };
     if pretty { serde_json::to_writer_pretty(out, &doc) } else { serde_json::to_writer(out, &doc) }
         .map_err(std::io::Error::from)
@@ -302,6 +366,7 @@ impl Serialize for Stacks<'_> {
                 path: path_json(p, &steps),
                 file: p.file_name(e.file),
                 line: e.line,
+                label: p.labels.get(e.label as usize).map(|l| l.name.as_str()),
                 metrics: JsonMetrics::new(&e.metrics, self.sites),
             }
         }))

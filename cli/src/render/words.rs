@@ -64,6 +64,15 @@ pub fn md_code(s: &str) -> String {
     }
 }
 
+/// When the retained figures were measured: "at exit", or for a dump
+/// written while the program ran on, "when dump 2 was written".
+pub fn retained_moment(p: &Profile) -> String {
+    match p.run.dump {
+        0 => "at exit".into(),
+        n => format!("when dump {n} was written"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,3 +276,47 @@ pub extern "C" fn memprof_rs_mark(_interp: Interp, label: *const c_char, len: us
     let label = unsafe { perl::pv_string(label, len) }.unwrap_or_default();
     with_recorder(|r, t| r.mark(t, label));
 }
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_dump_signal(_interp: Interp) -> *const c_char {
+    with_recorder(|r, _| r.dump_signal_name.as_ptr()).unwrap_or(c"".as_ptr())
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_dump(interp: Interp) -> *const c_char {
+    // A thread's figures are in the main thread's dumps, not a file of their own.
+    if with_recorder(|r, _| r.thread.is_none() && matches!(r.state, State::Running | State::Disabled)) != Some(true) {
+        return std::ptr::null();
+    }
+    take_boundary(interp);
+    with_recorder(|r, t| {
+        unaccounted(t, || r.dump());
+        r.returned.as_ptr()
+    })
+    .unwrap_or(std::ptr::null())
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_label(interp: Interp, name: *const c_char, len: usize, start: c_int) {
+    // SAFETY: the XSUB passes a buffer of `len` bytes, or NULL.
+    let name = unsafe { perl::pv_string(name, len) };
+    // What ran so far was under the label that was current.
+    if with_recorder(|r, _| r.state) == Some(State::Running) {
+        take_boundary(interp);
+    }
+    with_recorder(|r, t| r.set_label(t, name.as_deref(), start != 0));
+}
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_current_label(_interp: Interp) -> *const c_char {
+    with_recorder(|r, _| {
+        let name = r.tables.current_label().map(|l| l.replace('\0', ""));
+        r.returned = std::ffi::CString::new(name.clone().unwrap_or_default()).unwrap_or_default();
+        if name.is_some() {
+            r.returned.as_ptr()
+        } else {
+            std::ptr::null()
+        }
+    })
+    .unwrap_or(std::ptr::null())
+}

@@ -101,6 +101,12 @@ pub struct Recorder {
     sv_log: Vec<perl::memprof_sv_record>,
     /// A perl thread's recorder (not the main thread's): see threads.rs.
     thread: Option<threads::ThreadInfo>,
+    /// `dump_signal`'s signal, for Devel/MemProf.pm.
+    dump_signal_name: std::ffi::CString,
+    /// Dumps written so far: the next is numbered one more.
+    dumps: u32,
+    /// The string the last call returned to perl (dump's path, the label).
+    returned: std::ffi::CString,
 }
 
 fn now() -> f64 {
@@ -175,6 +181,7 @@ impl Recorder {
         };
         let sites = opts.sites.then(Sites::new);
         let sigexit_names = std::ffi::CString::new(opts.sigexit.join(",")).unwrap_or_default();
+        let dump_signal_name = std::ffi::CString::new(opts.dump_signal.clone().unwrap_or_default()).unwrap_or_default();
         let trace = (opts.trace > 0).then(|| Trace::new(opts.trace, opts.trace_file.as_deref()));
         let cwd = unaccounted(t, || std::env::current_dir().unwrap_or_default());
         let output = cwd.join(&opts.file);
@@ -211,6 +218,9 @@ impl Recorder {
             perl_hooks: false,
             sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
             thread: None,
+            dump_signal_name,
+            dumps: 0,
+            returned: std::ffi::CString::default(),
         })
     }
 
@@ -353,6 +363,13 @@ impl Recorder {
         }
         // The next boundary re-resolves everything.
         forget_identity(t);
+    }
+
+    /// Make a label current; what is credited from now on is under it.
+    fn set_label(&mut self, t: &mut memprof_tls, name: Option<&str>, start: bool) {
+        self.drain_sv_log(t);
+        self.tables.set_label(name, start);
+        t.cur_site = perl::MEMPROF_UNRESOLVED;
     }
 
     fn mark(&mut self, t: &memprof_tls, label: String) {

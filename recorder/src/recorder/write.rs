@@ -29,6 +29,22 @@ impl Recorder {
         }
     }
 
+    /// Write the profile so far to the output path with `.N` added (N
+    /// counting up from 1), and go on recording; its retained figures are
+    /// what is live now.  Leaves the path in `returned`.
+    pub(super) fn dump(&mut self) {
+        self.dumps += 1;
+        let mut profile = self.build_profile();
+        profile.run.dump = self.dumps;
+        let mut path = self.output_path().into_os_string();
+        path.push(format!(".{}", self.dumps));
+        let path = PathBuf::from(path);
+        if let Err(e) = format::write(&path, &profile) {
+            warn(&format!("cannot write dump {}: {e}", self.dumps));
+        }
+        self.returned = std::ffi::CString::new(path.to_string_lossy().into_owned()).unwrap_or_default();
+    }
+
     fn command_line(&self) -> Vec<String> {
         // SAFETY: PL_origargv holds PL_origargc C strings.
         unsafe {
@@ -83,6 +99,8 @@ impl Recorder {
             // A child's profile starts at its fork (after_fork_in_child),
             // so what it frees from before then is its parent's.
             forked: self.pid != self.first_pid,
+            dump: 0,
+            sample_bytes: if untracked.is_some() { self.opts.sample } else { 0 },
         };
         p
     }

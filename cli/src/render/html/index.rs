@@ -29,6 +29,20 @@ struct Index<'x> {
     lines_total: usize,
     keep: usize,
     files: Vec<TableRow>,
+    sites: bool,
+    labels: Vec<LabelRow>,
+}
+
+#[derive(Serialize)]
+struct LabelRow {
+    name: String,
+    runs: String,
+    alloc: String,
+    alloc_per_run: String,
+    held: String,
+    held_per_run: String,
+    /// The lines that allocated most of what it held (at most three).
+    lines: Vec<Link>,
 }
 
 impl Report<'_> {
@@ -74,8 +88,35 @@ impl Report<'_> {
                 lines: top_rows(lines),
                 keep: TABLE_KEEP,
                 files,
+                sites: p.run.site_tracking,
+                labels: self.label_rows(),
             },
         )
+    }
+
+    fn label_rows(&self) -> Vec<LabelRow> {
+        let p = self.p;
+        crate::analysis::labels(p)
+            .into_iter()
+            .map(|l| LabelRow {
+                runs: units::count(l.runs),
+                alloc: units::size(l.metrics.alloc_bytes),
+                alloc_per_run: units::size(l.per_run(l.metrics.alloc_bytes)),
+                held: units::size(l.metrics.retained_bytes),
+                held_per_run: units::size(l.per_run(l.metrics.retained_bytes)),
+                lines: l
+                    .retained_lines
+                    .iter()
+                    .take(3)
+                    .map(|&(file, line, bytes)| Link {
+                        text: crate::render::words::place(p, file, line),
+                        href: self.pages.href(file, line),
+                        fig: units::size(bytes),
+                    })
+                    .collect(),
+                name: l.name,
+            })
+            .collect()
     }
 
     /// The figure rows are first listed by: what was held at exit, or

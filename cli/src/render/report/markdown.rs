@@ -6,7 +6,7 @@ use super::{
 };
 use crate::analysis::Analysis;
 use crate::render::units::{count, signed, size};
-use crate::render::words::{frame_phrase, md_cell as cell, md_code as code, place, source_text};
+use crate::render::words::{frame_phrase, md_cell as cell, md_code as code, place, retained_moment, source_text};
 use std::fmt::Write;
 
 pub(super) fn render(a: &Analysis, top: usize) -> String {
@@ -19,7 +19,7 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
     }
     let _ = writeln!(out, "{}{merged} {}\n", totals_sentence(p), peak_sentence(p));
     let t = &p.totals;
-    let _ = writeln!(out, "| allocated | freed | net growth | heap peak | still held at exit |");
+    let _ = writeln!(out, "| allocated | freed | net growth | heap peak | still held {} |", retained_moment(p));
     let _ = writeln!(out, "|---:|---:|---:|---:|---:|");
     let held = if p.run.site_tracking { size(t.retained_bytes) } else { "(not tracked)".into() };
     let _ = writeln!(
@@ -59,7 +59,7 @@ fn held_tables(a: &Analysis, top: usize, held: Held, out: &mut String) {
         return;
     }
     let owner = owners(p);
-    let _ = writeln!(out, "| line | {} | of it arena | in | source |", held.when());
+    let _ = writeln!(out, "| line | {} | of it arena | in | source |", held.when(p));
     let _ = writeln!(out, "|---|---:|---:|---|---|");
     for l in lines {
         let (bytes, arena) = held.bytes(&l.exclusive);
@@ -76,7 +76,7 @@ fn held_tables(a: &Analysis, top: usize, held: Held, out: &mut String) {
     let _ = writeln!(out);
     let subs = top_held(a, top, held);
     if !subs.is_empty() {
-        let _ = writeln!(out, "| allocated by | {} | of it arena |", held.when());
+        let _ = writeln!(out, "| allocated by | {} | of it arena |", held.when(p));
         let _ = writeln!(out, "|---|---:|---:|");
         for s in subs {
             let (bytes, arena) = held.bytes(&s.inclusive);

@@ -4,11 +4,12 @@
 //! the lines that made memory go up, with their source.
 
 use super::units::{count, magnitude, signed, size};
-use super::words::{frame_phrase, place};
+use super::words::{frame_phrase, place, retained_moment};
 use crate::analysis::{Analysis, LineView, SubView};
 use memprof_profile::{FrameKind, Profile, NONE};
 use std::collections::HashMap;
 
+mod labels;
 mod markdown;
 mod text;
 
@@ -18,9 +19,29 @@ pub enum Format {
     Markdown,
 }
 
+/// What the report is organised by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    /// Lines and subs: the usual report.
+    Code,
+    /// Labels (requests, jobs), each with the lines of what it held.
+    Label,
+}
+
+impl By {
+    pub fn parse(s: &str) -> Result<By, String> {
+        match s {
+            "code" | "line" | "sub" => Ok(By::Code),
+            "label" => Ok(By::Label),
+            _ => Err(format!("unknown --by '{s}' for report (expected label, or code for the usual report)")),
+        }
+    }
+}
+
 pub struct ReportOptions {
     pub top: usize,
     pub format: Format,
+    pub by: By,
 }
 
 /// "went up 53.1 KiB" / "went down 2.00 KiB" / "did not change".
@@ -151,6 +172,13 @@ pub fn peak_sentence(p: &Profile) -> String {
 /// with), then what was allocated, and net growth last, since frees land
 /// wherever the last reference happens to go.
 pub fn render(p: &Profile, opts: &ReportOptions) -> String {
+    if opts.by == By::Label {
+        let head = match opts.format {
+            Format::Text => format!("Memory profile of {} by label\n\n{}", p.run.script, totals_sentence(p)),
+            Format::Markdown => format!("### Memory profile of `{}` by label\n\n{}", p.run.script, totals_sentence(p)),
+        };
+        return format!("{head}\n{}", labels::render(p, opts.top, opts.format));
+    }
     let a = Analysis::new(p);
     match opts.format {
         Format::Text => text::render(&a, opts.top),
@@ -249,10 +277,10 @@ impl Held {
         }
     }
 
-    pub(super) fn when(self) -> &'static str {
+    pub(super) fn when(self, p: &Profile) -> String {
         match self {
-            Held::AtExit => "still held at exit",
-            Held::AtPeak => "live at the heap's peak",
+            Held::AtExit => format!("still held {}", retained_moment(p)),
+            Held::AtPeak => "live at the heap's peak".into(),
         }
     }
 }
@@ -261,7 +289,7 @@ impl Held {
 pub fn held_sentence(p: &Profile, s: &SubView, held: Held) -> String {
     let (bytes, arena) = held.bytes(&s.inclusive);
     let name = &p.frames[s.frame as usize].name;
-    let mut out = format!("{name} allocated {} that was {}", size(bytes), held.when());
+    let mut out = format!("{name} allocated {} that was {}", size(bytes), held.when(p));
     if arena > 0 {
         out.push_str(&format!(" ({} of it arena)", size(arena)));
     }
@@ -313,7 +341,7 @@ pub mod tests {
     #[test]
     fn text_report_names_lines_with_source() {
         let p = recursive_profile();
-        let r = render(&p, &ReportOptions { top: 5, format: Format::Text });
+        let r = render(&p, &ReportOptions { top: 5, format: Format::Text, by: By::Code });
         assert!(
             r.contains("Allocated 111 bytes in 3 allocations, freed 0 bytes in 0: memory went up 111 bytes overall.")
         );
@@ -364,7 +392,7 @@ pub mod tests {
     #[test]
     fn markdown_report_is_tables() {
         let p = recursive_profile();
-        let md = render(&p, &ReportOptions { top: 5, format: Format::Markdown });
+        let md = render(&p, &ReportOptions { top: 5, format: Format::Markdown, by: By::Code });
         let tables = markdown_tables(&md);
         assert_eq!(tables.len(), 4, "totals, allocations, subs and lines: {md}");
         assert_eq!(tables[0][0], vec!["allocated", "freed", "net growth", "heap peak", "still held at exit"]);

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::analysis::Analysis;
 use crate::render::units::{count, signed, size};
-use crate::render::words::{place, source_text};
+use crate::render::words::{place, retained_moment, source_text};
 use std::fmt::Write;
 
 pub(super) fn render(a: &Analysis, top: usize) -> String {
@@ -37,6 +37,9 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
             let _ = writeln!(out, "  {t}");
         }
     }
+    if let Some(labels) = super::labels::pointer(p) {
+        let _ = writeln!(out, "{labels}");
+    }
     if p.run.site_tracking {
         held(a, top, Held::AtExit, &mut out);
         held(a, top, Held::AtPeak, &mut out);
@@ -60,7 +63,7 @@ fn held(a: &Analysis, top: usize, held: Held, out: &mut String) {
         return;
     }
     let heading = match held {
-        Held::AtExit => "Still held at exit, by the line that allocated it:".to_string(),
+        Held::AtExit => format!("Still held {}, by the line that allocated it:", retained_moment(p)),
         Held::AtPeak => {
             format!("Live at the heap's peak ({}), by the line that allocated it:", size(p.peak.bytes.max(0) as u64))
         }
