@@ -113,7 +113,7 @@ mod tests {
         p.nodes.push(Node { parent: 0, frame: 2, call_file: 0, call_line: 5 });
         p.nodes.push(Node { parent: 3, frame: 1, call_file: 0, call_line: 5 });
         let m = Metrics { alloc_bytes: 1000, alloc_count: 1, ..Metrics::default() };
-        p.entries.push(Entry { node: 4, file: 0, line: 1, metrics: m });
+        p.entries.push(Entry { node: 4, file: 0, line: 1, label: NONE, metrics: m });
         p.totals.add(&m);
         p.entries[3].metrics.peak_bytes = 1000;
         p.totals.peak_bytes = 1000;
