@@ -26,8 +26,8 @@ my %bad = (
         qr/^memprof: \Q$dir\E\/foreign\.out: not a Devel::MemProf profile$/
     ],
     newer => [
-        do { ( my $b = $bytes ) =~ s/^(MEMPROF\0)\x02/$1\x09/; write_file( "$dir/newer.out", $b ) },
-        qr/^memprof: \Q$dir\E\/newer\.out: written in profile format version 9, but this memprof reads versions up to 2; upgrade memprof$/
+        do { ( my $b = $bytes ) =~ s/^(MEMPROF\0)./$1\x63/s; write_file( "$dir/newer.out", $b ) },
+        qr/^memprof: \Q$dir\E\/newer\.out: written in profile format version 99, but this memprof reads versions up to ${\ ord substr( $bytes, 8, 1 ) }; upgrade memprof$/
     ],
     directory => [ $dir, qr/^memprof: \Q$dir\E: is a directory$/ ],
 );

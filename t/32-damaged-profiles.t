@@ -36,8 +36,10 @@ for my $script (@scripts) {
         push @bases, $out;
     }
 }
+my $version;
 my @payloads = map {
     my $bytes = slurp($_);
+    $version = unpack 'V', substr( $bytes, 8, 4 );
     is( substr( $bytes, 0, 8 ), "MEMPROF\0", "$_ is a profile" );
     substr( $bytes, 28 );
 } @bases;
@@ -58,8 +60,8 @@ for my $i ( 1 .. $FILES ) {
     my $base    = $i % @payloads;
     my $payload = $payloads[$base];
     $edits[ rand @edits ]->( \$payload, int rand length $payload ) for 1 .. ( rand() < 0.2 ? 2 : 1 );
-    # The version the bases were written in (2 today), so the payload is read as such.
-    my $header = "MEMPROF\0" . pack( 'V V Q< V', 2, 0, length $payload, crc32($payload) );
+    # The version the bases were written in, so the payload is read as such.
+    my $header = "MEMPROF\0" . pack( 'V V Q< V', $version, 0, length $payload, crc32($payload) );
     push @damaged, [ write_file( "$dir/d$i.out", $header . $payload ), $bases[$base] ];
 }
 cmp_ok( scalar @damaged, '>=', 1000, 'at least 1000 damaged files' );

@@ -190,7 +190,7 @@ PERL
         }
         for my $tid ( 1 .. 3 ) {
             cmp_ok( $threads{"thread $tid"} && $threads{"thread $tid"}{inclusive}{alloc_bytes},
-                '>', 50_000, "thread $tid's allocations are in the profile" );
+                '>', 50_000, "thread ${tid}'s allocations are in the profile" );
         }
     }
 };
