@@ -12,6 +12,7 @@
 # asserted by tests; this is for people.
 use strict;
 use warnings;
+use Config;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
@@ -52,6 +53,7 @@ my @workloads = (
     [ strings     => ["$root/bench/workloads/strings.pl"] ],
     [ regex       => ["$root/bench/workloads/regex.pl"] ],
     ( eval { require Moose; 1 } ? [ moose => ["$root/bench/workloads/moose.pl"] ] : () ),
+    ( $Config{useithreads} ? [ threads => ["$root/bench/workloads/threads.pl"] ] : () ),
     ( $perltidy && $perl5db ? [ perltidy => [ $perltidy, '-st', '-se', $tidy_input ] ] : () ),
 );
 if ( $opt{only} ) {

@@ -59,6 +59,16 @@ struct memprof_sites {
     uint64_t sample_mean;
     int64_t sample_left;
     uint64_t sample_rng;
+    /* Threads (sites.c): once a second interpreter exists every table is
+     * shared, since a block may be freed by another thread than the one
+     * that allocated it; `lock` then guards the table and its stats. */
+    int32_t lock;
+    /* Set under the lock by the owner once it takes the lock itself: before
+     * that, it may still be in an unlocked update, and others keep out. */
+    int32_t shared_seen;
+    /* The bytes of this table's blocks still live, less what its thread
+     * freed of untracked blocks: the thread's own heap, whoever frees. */
+    int64_t owned_live;
 };
 
 /* Which frame is innermost: its stackinfo and index, its CV and its
@@ -132,6 +142,28 @@ struct memprof_tls {
     /* MEMPROF=native: every allocation takes the cold path that unwinds
      * its C stack (native.c).  Non-zero only while profiling runs. */
     uint8_t native;
+    /* Threads: the lock of this thread's recorder (a Rust Mutex) when it is
+     * a thread's, which the main thread takes to read it at the end; NULL
+     * for the main thread's. */
+    void *recorder_lock;
+    /* MEMPROF_THREAD_*: whether this OS thread runs perl (it has or had a
+     * recorder) or only C code (a library's worker), counted apart. */
+    uint8_t thread_kind;
+    /* While native: what it freed that no perl thread's table had, and
+     * what it freed of blocks a table had. */
+    uint64_t native_untracked_free;
+    uint64_t native_found_free_bytes;
+    uint64_t native_found_free_count;
+};
+
+#define MEMPROF_THREAD_UNKNOWN 0
+#define MEMPROF_THREAD_NATIVE 1
+#define MEMPROF_THREAD_PERL 2
+
+/* What the OS threads that run no perl allocated and freed. */
+struct memprof_native_totals {
+    uint64_t alloc_bytes, alloc_count, free_bytes, free_count;
+    uint64_t untracked_free_bytes; /* freed of blocks no perl thread's table had */
 };
 
 /* cur_site before the statement's first allocation, and when nothing is credited. */
@@ -188,6 +220,23 @@ void memprof_call_trace_callback(void *interp, void *callback, const char *pkg, 
 /* Keep or release a reference to an SV. */
 void *memprof_sv_ref(void *interp, void *sv);
 void memprof_sv_unref(void *interp, void *sv);
+/* Threads: make every site table shared (locked, and searched by frees
+ * that miss their own thread's table).  Called when a thread is created. */
+void memprof_sites_share(void);
+int memprof_sites_are_shared(void);
+/* Add a thread's table to those a free from another thread searches. */
+void memprof_sites_register(struct memprof_sites *s);
+/* Forget every table but this one (a forked child has one thread). */
+void memprof_sites_keep_only(struct memprof_sites *s);
+void memprof_sites_lock(struct memprof_sites *s);
+void memprof_sites_unlock(struct memprof_sites *s);
+/* Threads that run no perl: what they allocated and freed so far
+ * (alloc_hooks.c).  Reads the counters of threads still running. */
+void memprof_native_totals(struct memprof_native_totals *out);
+/* This OS thread runs perl: its counters are its recorder's. */
+void memprof_thread_is_perl(struct memprof_tls *t);
+/* A forked child forgets its parent's threads. */
+void memprof_native_reset(void);
 /* Usable size of a live heap block. */
 size_t memprof_block_size(const void *block);
 
@@ -299,6 +348,9 @@ uint32_t memprof_rs_file_id(void *interp, struct memprof_tls *t, const void *cop
 void memprof_rs_eval_compile(void *interp, struct memprof_tls *t);
 /* The main program's last op is about to run. */
 void memprof_rs_main_done(void *interp, struct memprof_tls *t);
+/* A runloop starts on an OS thread with no recorder: a new ithread's
+ * interpreter, whose recorder starts here. */
+void memprof_rs_thread_start(void *interp, struct memprof_tls *t);
 
 /* One line's share of a measured block: what it allocated inside the
  * block and what of that is still allocated after it (arenas apart).
@@ -341,6 +393,9 @@ void memprof_rs_disable(void *interp);
 void memprof_rs_finish(void *interp);
 void memprof_rs_mark(void *interp, const char *label, size_t len);
 void memprof_rs_end_of_run(void *interp);
+/* Devel::MemProf::CLONE: `interp`, a new thread's, was just cloned from
+ * the interpreter of this OS thread's recorder. */
+void memprof_rs_cloned(void *interp);
 void memprof_rs_start_profiling(void *interp);
 /* The signals MEMPROF's sigexit names, joined by commas ("" if none). */
 const char *memprof_rs_sigexit_signals(void *interp);

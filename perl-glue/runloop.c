@@ -163,6 +163,10 @@ static int memprof_runops(pTHX)
 {
     struct memprof_tls *const t = &memprof_tls_data;
     OP *op = PL_op;
+    /* A new ithread's interpreter has our runloop (perl_clone copies
+     * PL_runops) but its OS thread has no recorder yet. */
+    if (UNLIKELY(t->recorder == NULL))
+        memprof_rs_thread_start(MP_INTERP, t);
     if (PL_curcop != t->last_cop)
         memprof_boundary(aTHX_ t);
     while ((PL_op = op = op->op_ppaddr(aTHX))) {

@@ -85,6 +85,16 @@ XS_EXTERNAL(XS_Devel__MemProf__sigexit_signals)
     XSRETURN(1);
 }
 
+/* Devel::MemProf::CLONE, which perl_clone calls in the new interpreter
+ * (threads->create), still on the creating thread. */
+XS_EXTERNAL(XS_Devel__MemProf__cloned)
+{
+    dXSARGS;
+    PERL_UNUSED_VAR(items);
+    memprof_rs_cloned(MP_INTERP);
+    XSRETURN_EMPTY;
+}
+
 XS_EXTERNAL(XS_Devel__MemProf__dump_signal)
 {
     dXSARGS;
@@ -268,6 +278,7 @@ void memprof_xs_boot(void *interp, int (*rs_boot)(void *))
     newXS("Devel::MemProf::mark", XS_Devel__MemProf_mark, __FILE__);
     newXS("Devel::MemProf::_end_of_run", XS_Devel__MemProf__end_of_run, __FILE__);
     newXS("Devel::MemProf::_start_profiling", XS_Devel__MemProf__start_profiling, __FILE__);
+    newXS("Devel::MemProf::_cloned", XS_Devel__MemProf__cloned, __FILE__);
     newXS("Devel::MemProf::set_callback", XS_Devel__MemProf_set_callback, __FILE__);
     newXS("Devel::MemProf::_sigexit_signals", XS_Devel__MemProf__sigexit_signals, __FILE__);
     newXS("Devel::MemProf::measure", XS_Devel__MemProf_measure, __FILE__);

@@ -10,6 +10,11 @@ use File::Temp qw(tempdir);
 use Test::More;
 
 my $dir = tempdir( CLEANUP => 1 );
+# A program left running must fail the test, not hang it (the pipe stays open).
+my @programs;
+local $SIG{ALRM} = sub { kill KILL => @programs; die "timed out\n" };
+alarm 120;
+END { kill KILL => grep { kill 0, $_ } @programs if @programs }
 
 # Start `memprof run` with the program's stdout on a pipe; returns the pid of
 # memprof, the pipe, and the pid the program printed once it is ready.
@@ -26,6 +31,7 @@ sub start_run {
     }
     my $ready = <$fh>;
     my ($program) = ( $ready // '' ) =~ /^ready (\d+)$/ or die "$name did not start: " . ( $ready // 'EOF' );
+    push @programs, $program;
     return ( $pid, $fh, $program );
 }
 

@@ -90,6 +90,11 @@ sub _forget_memprof_run {
     }
 }
 
+# threads->create clones the interpreter and calls this in the copy,
+# still on the creating thread: the recorder notes where the thread was
+# created, for the new thread's recorder to start from.
+sub CLONE { _cloned() }
+
 sub _sigexit {
     my ($sig) = @_;
     DB::finish_profile();
@@ -416,16 +421,31 @@ statement (C<system>, backticks) writes none. Before C<exec> and
 C<POSIX::_exit> the profile is written. C<exit> inside BEGIN and C<die> inside
 END are handled as usual: END blocks run, the profile is written after them.
 
-With ithreads, only the main thread is profiled: what other threads allocate is
-not counted (the main thread's figures stay exact), and they run unchanged.
+Threads (ithreads) are profiled, into the one profile of the process. Each
+thread's stacks start at a frame C<thread N> (N as C<< threads->tid >> gives it)
+under the statement that created it, so that the C<< threads->create >> line
+shows the thread's cost the way C<use Moose;> shows its modules. Destroying a
+joined thread's interpreter is the C<join> line's work: frees of what the thread
+allocated. A block one thread allocates and another frees (a C<Thread::Queue>
+hand-off, C<threads::shared> data) is freed from the allocating line's retained
+figure. Threads still running or detached at the end are in the profile up to
+then. Allocations of OS threads that run no perl (a C library's workers) are
+counted under C<(native thread)>. C<memprof report> and the HTML report give a
+line per thread, and C<--thread N> shows one thread's stacks in any view.
+
+The allocation hooks take no lock; once a thread exists, each thread's site
+table takes a lock of its own on every tracked allocation and free (uncontended
+but for frees of another thread's blocks), and a free of a block the thread did
+not allocate searches the other threads' tables. A forked child writes only its
+own threads; a child forked from a thread other than the main one writes no
+profile. C<trace> and C<set_callback> trace the main thread only.
 
 =head1 LIMITATIONS
 
 The library is built against one perl (the one F<recorder/build.rs> or F<Makefile.PL>
 found); it must be loaded by that perl. Linux with glibc only: the hooks use the
 ELF dynamic section and C<malloc_usable_size>. Memory that XS code allocates
-through its own allocator, or with C<mmap> directly, is not seen. Allocations
-made by other ithreads are not profiled. Very deep recursion makes the JSON
+through its own allocator, or with C<mmap> directly, is not seen. Very deep recursion makes the JSON
 document's C<stacks> list large (it grows with the square of the depth): use
 C<memprof json --no-stacks>.
 

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <link.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,10 +60,15 @@ static inline void follow_compile_line(struct memprof_tls *t)
         memprof_rs_compile_line(t);
 }
 
+void memprof_thread_first_alloc(struct memprof_tls *t);
+void memprof_untracked_free(struct memprof_tls *t, void *p, uint64_t size);
+
 static inline void count_alloc(struct memprof_tls *t, void *p)
 {
     if (p == NULL || t->guard)
         return;
+    if (__builtin_expect(t->thread_kind == MEMPROF_THREAD_UNKNOWN, 0))
+        memprof_thread_first_alloc(t);
     follow_compile_line(t);
     const uint64_t size = malloc_usable_size(p);
     t->alloc_bytes += size;
@@ -93,6 +99,133 @@ static inline void count_free(struct memprof_tls *t, void *p)
     t->live -= (int64_t)size;
     if (t->sites != NULL)
         memprof_site_free(t->sites, p, size);
+    else if (__builtin_expect(__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED), 0))
+        memprof_untracked_free(t, p, size); /* maybe a perl thread's block */
+}
+
+/*
+ * OS threads that run no perl (a C library's workers) have no recorder:
+ * each is registered at its first allocation, and what it allocated and
+ * freed is added up when it ends (a thread-specific key's destructor) or
+ * when the profile is written.  A perl thread also starts out here, until
+ * its recorder starts (memprof_thread_is_perl).
+ */
+static pthread_mutex_t native_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t native_once = PTHREAD_ONCE_INIT;
+static pthread_key_t native_key;
+static int native_key_ok;
+static struct memprof_tls **native_threads;
+static size_t native_len, native_cap;
+static struct memprof_native_totals native_ended;
+
+static void native_forget_locked(struct memprof_tls *t)
+{
+    for (size_t i = 0; i < native_len; i++) {
+        if (native_threads[i] == t) {
+            native_threads[i] = native_threads[--native_len];
+            return;
+        }
+    }
+}
+
+static void native_thread_ends(void *arg)
+{
+    struct memprof_tls *t = arg;
+    pthread_mutex_lock(&native_mutex);
+    native_forget_locked(t);
+    if (t->thread_kind == MEMPROF_THREAD_NATIVE) {
+        native_ended.alloc_bytes += t->alloc_bytes;
+        native_ended.alloc_count += t->alloc_count;
+        native_ended.free_bytes += t->free_bytes;
+        native_ended.free_count += t->free_count;
+        native_ended.untracked_free_bytes += t->native_untracked_free;
+    }
+    pthread_mutex_unlock(&native_mutex);
+}
+
+/* A free on a thread that tracks no sites: a perl thread's block is
+ * forgotten from its site; what no table had is, on a native thread, the
+ * untracked part of its frees. */
+void memprof_untracked_free(struct memprof_tls *t, void *p, uint64_t size)
+{
+    /* A thread may free before it ever allocates. */
+    if (t->thread_kind == MEMPROF_THREAD_UNKNOWN)
+        memprof_thread_first_alloc(t);
+    const int found = memprof_site_free_shared(NULL, p, size);
+    if (t->thread_kind != MEMPROF_THREAD_NATIVE)
+        return;
+    if (found) {
+        t->native_found_free_bytes += size;
+        t->native_found_free_count++;
+    } else {
+        t->native_untracked_free += size;
+    }
+}
+
+static void native_key_create(void) { native_key_ok = pthread_key_create(&native_key, native_thread_ends) == 0; }
+
+/* The first allocation (or free) this OS thread makes. */
+void memprof_thread_first_alloc(struct memprof_tls *t)
+{
+    if (t->recorder != NULL) {
+        t->thread_kind = MEMPROF_THREAD_PERL;
+        return;
+    }
+    t->thread_kind = MEMPROF_THREAD_NATIVE;
+    /* Its frees must find perl's blocks in the site tables, and what it
+     * frees of its own is told apart as untracked. */
+    memprof_sites_share();
+    t->guard++;
+    pthread_once(&native_once, native_key_create);
+    pthread_mutex_lock(&native_mutex);
+    if (native_len == native_cap) {
+        size_t cap = native_cap ? native_cap * 2 : 16;
+        struct memprof_tls **grown = realloc(native_threads, cap * sizeof *grown);
+        if (grown != NULL) {
+            native_threads = grown;
+            native_cap = cap;
+        }
+    }
+    if (native_len < native_cap && native_key_ok) {
+        native_threads[native_len++] = t;
+        pthread_setspecific(native_key, t);
+    }
+    pthread_mutex_unlock(&native_mutex);
+    t->guard--;
+}
+
+/* What it did until now is its recorder's to credit (threads.rs). */
+void memprof_thread_is_perl(struct memprof_tls *t)
+{
+    pthread_mutex_lock(&native_mutex);
+    native_forget_locked(t);
+    pthread_mutex_unlock(&native_mutex);
+    if (native_key_ok)
+        pthread_setspecific(native_key, NULL);
+    t->thread_kind = MEMPROF_THREAD_PERL;
+}
+
+void memprof_native_totals(struct memprof_native_totals *out)
+{
+    pthread_mutex_lock(&native_mutex);
+    *out = native_ended;
+    for (size_t i = 0; i < native_len; i++) {
+        const struct memprof_tls *t = native_threads[i];
+        out->alloc_bytes += __atomic_load_n(&t->alloc_bytes, __ATOMIC_RELAXED);
+        out->alloc_count += __atomic_load_n(&t->alloc_count, __ATOMIC_RELAXED);
+        out->free_bytes += __atomic_load_n(&t->free_bytes, __ATOMIC_RELAXED);
+        out->free_count += __atomic_load_n(&t->free_count, __ATOMIC_RELAXED);
+        out->untracked_free_bytes += __atomic_load_n(&t->native_untracked_free, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&native_mutex);
+}
+
+void memprof_native_reset(void)
+{
+    /* A forked child: the threads were its parent's. */
+    pthread_mutex_init(&native_mutex, NULL);
+    native_len = 0;
+    native_ended = (struct memprof_native_totals){0, 0, 0, 0, 0};
 }
 
 static void *memprof_hook_malloc(size_t n)
@@ -128,6 +261,8 @@ static void *memprof_hook_realloc(void *old, size_t n)
         t->live -= (int64_t)old_size;
         if (t->sites != NULL)
             memprof_site_free(t->sites, old, old_size);
+        else if (__builtin_expect(__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED), 0))
+            memprof_untracked_free(t, old, old_size);
         count_alloc(t, p);
     }
     return p;

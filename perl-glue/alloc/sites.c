@@ -6,6 +6,7 @@
  */
 #include <malloc.h>
 #include <math.h>
+#include <sched.h>
 #include <sys/mman.h>
 
 #include "sites.h"
@@ -117,4 +118,127 @@ int64_t memprof_sample_interval(struct memprof_sites *s)
     const double u = (double)(((x * UINT64_C(0x2545F4914F6CDD1D)) >> 11) + 1) / 9007199254740992.0;
     const double interval = -log(u) * (double)s->sample_mean;
     return interval < 1.0 ? 1 : (int64_t)interval;
+}
+
+/*
+ * Threads.  Each perl thread's recorder has its own table, updated by
+ * that thread alone until a thread is created; from then on a block may
+ * be freed by another thread than its allocator's (a Thread::Queue hand-off,
+ * threads::shared data, a joined thread's interpreter destroyed by the
+ * joining one), so every table takes its lock, and a free that misses its
+ * own table looks in the others.  That search takes the registry's mutex
+ * and then one table's lock at a time; a table's owner never holds its
+ * lock while it takes another, so no two locks are ever waited for in
+ * opposite orders.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+int memprof_sites_shared;
+
+static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct memprof_sites **registry;
+static size_t registry_len, registry_cap;
+/* The table the last search found a block in: a joined thread's
+ * interpreter frees thousands of blocks of the same table in a row. */
+static size_t registry_last;
+
+int memprof_sites_are_shared(void) { return __atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED); }
+
+void memprof_sites_share(void) { __atomic_store_n(&memprof_sites_shared, 1, __ATOMIC_SEQ_CST); }
+
+void memprof_sites_lock(struct memprof_sites *s)
+{
+    while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED))
+            sched_yield();
+    }
+}
+
+void memprof_sites_unlock(struct memprof_sites *s) { __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE); }
+
+void memprof_sites_register(struct memprof_sites *s)
+{
+    pthread_mutex_lock(&registry_mutex);
+    for (size_t i = 0; i < registry_len; i++) {
+        if (registry[i] == s) {
+            pthread_mutex_unlock(&registry_mutex);
+            return;
+        }
+    }
+    if (registry_len == registry_cap) {
+        /* Our library's own calls are not hooked: this is libc's realloc. */
+        size_t cap = registry_cap ? registry_cap * 2 : 16;
+        struct memprof_sites **grown = realloc(registry, cap * sizeof *grown);
+        if (grown == NULL) {
+            pthread_mutex_unlock(&registry_mutex);
+            return;
+        }
+        registry = grown;
+        registry_cap = cap;
+    }
+    registry[registry_len++] = s;
+    pthread_mutex_unlock(&registry_mutex);
+}
+
+void memprof_sites_keep_only(struct memprof_sites *s)
+{
+    /* After fork the child's one thread runs this: the mutex may have been
+     * held by a thread that no longer exists. */
+    pthread_mutex_init(&registry_mutex, NULL);
+    registry_len = 0;
+    registry_last = 0;
+    if (s != NULL && registry_cap > 0)
+        registry[registry_len++] = s;
+}
+
+void memprof_site_alloc_shared(struct memprof_sites *s, void *p, uint64_t size, uint32_t site)
+{
+    memprof_sites_lock(s);
+    s->shared_seen = 1;
+    memprof_site_insert(s, p, size, site, s->owned_live + (int64_t)size);
+    memprof_sites_unlock(s);
+}
+
+/* Forget a block of another thread's table; returns whether it was one. */
+static int forget_elsewhere(const struct memprof_sites *own, void *p, uint64_t size)
+{
+    int found = 0;
+    pthread_mutex_lock(&registry_mutex);
+    for (size_t k = 0; k < registry_len && !found; k++) {
+        const size_t i = (registry_last + k) % registry_len;
+        struct memprof_sites *other = registry[i];
+        if (other == own)
+            continue;
+        memprof_sites_lock(other);
+        found = other->shared_seen && memprof_site_forget(other, p, size);
+        memprof_sites_unlock(other);
+        if (found)
+            registry_last = i;
+    }
+    pthread_mutex_unlock(&registry_mutex);
+    return found;
+}
+
+int memprof_site_free_shared(struct memprof_sites *s, void *p, uint64_t size)
+{
+    if (s != NULL) {
+        memprof_sites_lock(s);
+        s->shared_seen = 1;
+        const int found = memprof_site_forget(s, p, size);
+        memprof_sites_unlock(s);
+        if (found)
+            return 1;
+    }
+    if (forget_elsewhere(s, p, size))
+        return 1;
+    if (s == NULL)
+        return 0;
+    if (s->sample_mean == 0) {
+        memprof_sites_lock(s);
+        s->untracked_free_bytes += size;
+        s->owned_live -= (int64_t)size;
+        memprof_sites_unlock(s);
+    }
+    return 1;
 }

@@ -25,6 +25,15 @@
 /* Grow the table (sites.c); returns 0 on success. */
 int memprof_sites_grow(struct memprof_sites *s);
 
+/* Non-zero once a thread was created (memprof_sites_share): the tables
+ * are then locked, and a free that misses its thread's table searches the
+ * others (sites.c).  A program without threads never leaves this path. */
+extern int memprof_sites_shared;
+void memprof_site_alloc_shared(struct memprof_sites *s, void *p, uint64_t size, uint32_t site);
+/* s may be NULL: a thread that tracks nothing freeing another's block.
+ * Returns 0 when s is NULL and no table had the block. */
+int memprof_site_free_shared(struct memprof_sites *s, void *p, uint64_t size);
+
 static inline uint64_t memprof_block_home(const struct memprof_sites *s, uint64_t addr)
 {
     /* Fibonacci hashing of the address without its alignment bits. */
@@ -40,15 +49,18 @@ static inline void memprof_site_touch(struct memprof_sites *s, struct memprof_si
     }
 }
 
-/* A new high-water mark of the whole heap: every site's live bytes at this
- * moment are what they hold until they next change. */
-static inline void memprof_site_new_peak(struct memprof_tls *t, struct memprof_sites *s)
+/* A new high-water mark of `live` (the thread's heap): every site's live
+ * bytes at this moment are what they hold until they next change. */
+static inline void memprof_site_new_peak(struct memprof_sites *s, int64_t live)
 {
-    s->peak_live = t->live;
+    s->peak_live = live;
     s->peak_seq++;
     s->peak_births = s->births;
     s->untracked_free_at_peak = s->untracked_free_bytes;
 }
+
+static inline void memprof_site_insert(struct memprof_sites *s, void *p, uint64_t size, uint32_t site,
+                                       int64_t live);
 
 static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_sites *s, void *p, uint64_t size)
 {
@@ -57,7 +69,7 @@ static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_site
         s->sample_left -= (int64_t)size;
         if (__builtin_expect(s->sample_left > 0, 1)) {
             if (t->live > s->peak_live)
-                memprof_site_new_peak(t, s);
+                memprof_site_new_peak(s, t->live);
             return;
         }
         /* The next sampling point after this block: each block is then
@@ -74,6 +86,17 @@ static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_site
     }
     if (site == MEMPROF_NO_SITE || s->failed)
         return;
+    if (__builtin_expect(__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED), 0)) {
+        memprof_site_alloc_shared(s, p, weight, site);
+        return;
+    }
+    memprof_site_insert(s, p, weight, site, t->live);
+}
+
+/* Remember a block of `site`; `live` decides whether this is a new peak. */
+static inline void memprof_site_insert(struct memprof_sites *s, void *p, uint64_t size, uint32_t site,
+                                       int64_t live)
+{
     if ((s->used + 1) * 4 > s->capacity * 3 && memprof_sites_grow(s) != 0)
         return;
     const uint64_t addr = (uint64_t)(uintptr_t)p;
@@ -89,10 +112,11 @@ static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_site
 
     struct memprof_site_stats *st = &s->stats[site];
     memprof_site_touch(s, st);
-    st->live += (int64_t)weight;
-    st->alloc_bytes += weight;
-    if (t->live > s->peak_live) {
-        memprof_site_new_peak(t, s);
+    st->live += (int64_t)size;
+    st->alloc_bytes += size;
+    s->owned_live += (int64_t)size;
+    if (live > s->peak_live) {
+        memprof_site_new_peak(s, live);
         st->peak_snapshot = st->live;
         st->snapshot_seq = s->peak_seq;
     }
@@ -130,19 +154,33 @@ static inline uint32_t memprof_block_remove(struct memprof_sites *s, uint64_t ad
     return site;
 }
 
-static inline void memprof_site_free(struct memprof_sites *s, void *p, uint64_t size)
+/* Forget a block of this table; returns whether it was one. */
+static inline int memprof_site_forget(struct memprof_sites *s, void *p, uint64_t size)
 {
     const uint32_t site = memprof_block_remove(s, (uint64_t)(uintptr_t)p);
-    if (site == MEMPROF_NO_SITE) {
-        /* Under sampling most blocks are not tracked: no telling which
-         * were allocated before profiling. */
-        if (s->sample_mean == 0)
-            s->untracked_free_bytes += size;
-        return;
-    }
+    if (site == MEMPROF_NO_SITE)
+        return 0;
+    /* Under sampling a tracked block stands for its weight. */
+    const uint64_t weight = s->sample_mean ? memprof_sample_weight(s, size) : size;
     struct memprof_site_stats *st = &s->stats[site];
     memprof_site_touch(s, st);
-    st->live -= (int64_t)(s->sample_mean ? memprof_sample_weight(s, size) : size);
+    st->live -= (int64_t)weight;
+    s->owned_live -= (int64_t)weight;
+    return 1;
+}
+
+static inline void memprof_site_free(struct memprof_sites *s, void *p, uint64_t size)
+{
+    if (__builtin_expect(__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED), 0)) {
+        (void)memprof_site_free_shared(s, p, size);
+        return;
+    }
+    /* Under sampling most blocks are not tracked: no telling which were
+     * allocated before profiling. */
+    if (!memprof_site_forget(s, p, size) && s->sample_mean == 0) {
+        s->untracked_free_bytes += size;
+        s->owned_live -= (int64_t)size;
+    }
 }
 
 #endif

@@ -21,6 +21,7 @@ pub mod format;
 mod format_old;
 pub mod merge;
 pub mod options;
+mod threads;
 pub mod timeline;
 mod validate;
 pub use validate::{MAX_FIGURE, MAX_SECONDS};
@@ -133,6 +134,9 @@ pub enum FrameKind {
     /// Its nodes' call site and its entries' location are the Perl
     /// statement's.
     Native,
+    /// A perl thread (ithread): `thread N`, N as `threads->tid` gives it,
+    /// called at the statement that created it.
+    Thread,
 }
 
 impl FrameKind {
@@ -149,6 +153,7 @@ impl FrameKind {
             FrameKind::Compile => "compile",
             FrameKind::Pseudo => "pseudo",
             FrameKind::Native => "native",
+            FrameKind::Thread => "thread",
         }
     }
 }

@@ -48,6 +48,7 @@ macro_rules! same_type_as_c {
 
 same_type_as_c! {
     hooks::memprof_rs_after_dlopen => memprof_rs_after_dlopen,
+    recorder::threads::memprof_rs_cloned => memprof_rs_cloned,
     recorder::entry::memprof_rs_compile_line => memprof_rs_compile_line,
     recorder::sites::memprof_rs_current_site => memprof_rs_current_site,
     recorder::entry::memprof_rs_disable => memprof_rs_disable,
@@ -73,4 +74,5 @@ same_type_as_c! {
     recorder::entry::memprof_rs_current_label => memprof_rs_current_label,
     recorder::entry::memprof_rs_start_profiling => memprof_rs_start_profiling,
     recorder::entry::memprof_rs_sync => memprof_rs_sync,
+    recorder::threads::memprof_rs_thread_start => memprof_rs_thread_start,
 }

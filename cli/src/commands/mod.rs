@@ -25,7 +25,14 @@ const DEFAULT_PROFILE: &str = "memprof.out";
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Only the stacks of perl thread N (as `threads->tid` numbers it; 0 is
+    /// the main thread), in every view of a profile
+    #[arg(long, global = true, value_name = "N")]
+    thread: Option<u32>,
 }
+
+/// `--thread`, applied to every profile read.
+static THREAD: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -190,7 +197,11 @@ impl From<String> for Failure {
 
 /// Read a profile, naming the file in any error.
 pub fn load(path: &Path) -> Result<Profile, Failure> {
-    format::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))
+    let p = format::read(path).map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    match THREAD.get() {
+        Some(&tid) => p.only_thread(tid).map_err(|e| Failure(format!("{}: {e}", path.display()))),
+        None => Ok(p),
+    }
 }
 
 /// Parse a metric and check the profile can answer it.
@@ -307,6 +318,9 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
 /// Run the command line; returns the exit status.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    if let Some(tid) = cli.thread {
+        let _ = THREAD.set(tid);
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(Failure(message)) => {

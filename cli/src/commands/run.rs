@@ -164,8 +164,16 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
             command.env("MEMPROF_RUN_USER_MEMPROF", user);
         }
     }
+    // Before the program exists: a signal that comes while it starts is
+    // held back and passed on as soon as it does.
+    forward_signals();
     let mut child = command.spawn().map_err(|e| format!("cannot run {PERL}: {e}"))?;
-    forward_signals(child.id());
+    CHILD.store(child.id() as i32, Ordering::SeqCst);
+    let pending = PENDING.swap(0, Ordering::SeqCst);
+    if pending != 0 {
+        // SAFETY: passing a signal on to our own child.
+        unsafe { libc::kill(child.id() as i32, pending) };
+    }
     let status = child.wait().map_err(|e| format!("waiting for perl: {e}"))?;
 
     let mut profile = std::path::absolute(&opts.file).unwrap_or_else(|_| PathBuf::from(&opts.file));
@@ -182,6 +190,8 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
 
 /// The program's pid, for the signal handler.
 static CHILD: AtomicI32 = AtomicI32::new(0);
+/// A signal that came before the program was started.
+static PENDING: AtomicI32 = AtomicI32::new(0);
 
 /// Signals a supervisor (systemd, a shell's `kill`) sends to stop or poke
 /// a program, which `memprof run` passes on to it.
@@ -194,17 +204,18 @@ extern "C" fn pass_on(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc
     // (kill(2), sigqueue(3): si_code <= 0).
     // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
     let sent = info.is_null() || unsafe { (*info).si_code } <= 0;
-    let pid = CHILD.load(Ordering::Relaxed);
+    let pid = CHILD.load(Ordering::SeqCst);
     if sent && pid > 0 {
         // SAFETY: kill is async-signal-safe.
         unsafe { libc::kill(pid, sig) };
+    } else if sent {
+        PENDING.store(sig, Ordering::SeqCst);
     }
 }
 
 /// Pass signals on to the program until it ends; like system(3), memprof
 /// itself is not stopped by them: it waits, then renders.
-fn forward_signals(pid: u32) {
-    CHILD.store(pid as i32, Ordering::Relaxed);
+fn forward_signals() {
     for sig in FORWARDED {
         // SAFETY: installing a handler that only calls kill(2); the struct
         // is zeroed and then filled as sigaction(2) describes.

@@ -15,7 +15,7 @@ pub fn frame_phrase(kind: FrameKind, name: &str) -> String {
         FrameKind::Require => format!("file {name}"),
         FrameKind::Compile => name.replacen("compile ", "the compilation of ", 1),
         FrameKind::Main => "the main program".into(),
-        FrameKind::Pseudo => name.to_string(),
+        FrameKind::Pseudo | FrameKind::Thread => name.to_string(),
         FrameKind::Native => format!("C function {}", name.trim_start_matches("[C] ")),
     }
 }

@@ -3,6 +3,7 @@
 //! one reference to the TLS block and the recorder for its span (see
 //! `tls` and `recorder` in the parent module).
 
+use super::threads::guard;
 use super::{forget_identity, now, recorder, tls, trace, unaccounted, warn, Recorder, State};
 use crate::hooks;
 use crate::perl::{self, memprof_tls, Interp};
@@ -19,6 +20,7 @@ pub extern "C" fn boot(interp: *mut c_void) -> c_int {
     if !t.recorder.is_null() {
         return 0;
     }
+    t.thread_kind = perl::MEMPROF_THREAD_PERL as u8;
     let (opts, warnings) = unaccounted(t, || options::parse(&std::env::var("MEMPROF").unwrap_or_default()));
     for w in &warnings {
         warn(w);
@@ -69,6 +71,7 @@ pub(super) extern "C" fn after_fork_in_child() {
     if matches!(r.state, State::Running | State::Disabled) {
         r.attach_sites(t);
     }
+    super::threads::after_fork(r);
 }
 
 #[no_mangle]
@@ -76,6 +79,7 @@ pub extern "C" fn memprof_rs_flush(_interp: Interp, t: *mut memprof_tls, sv_coun
     let callback = {
         // SAFETY: the glue passes this thread's TLS block.
         let t = unsafe { &mut *t };
+        let _g = guard(t);
         // SAFETY: the borrow of the recorder ends with this call.
         match unsafe { recorder(t) } {
             Some(r) => r.flush(t, sv_count),
@@ -94,6 +98,7 @@ pub extern "C" fn memprof_rs_compile_line(t: *mut memprof_tls) {
     // SAFETY: the hook passes this thread's TLS block; it runs inside
     // perl's allocation, when no Rust code holds the block or the recorder.
     let t = unsafe { &mut *t };
+    let _g = guard(t);
     // SAFETY: as above.
     let Some(r) = (unsafe { recorder(t) }) else {
         t.compile_line = std::ptr::null();
@@ -116,6 +121,7 @@ pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
     // SAFETY: the hook passes this thread's TLS block.
     let t = unsafe { &mut *t };
     t.sample_countdown = timeline::ALLOCATIONS_PER_CHECK;
+    let _g = guard(t);
     // SAFETY: the borrow of the recorder ends with this block.
     if let Some(r) = unsafe { recorder(t) } {
         if r.state == State::Running {
@@ -129,6 +135,7 @@ pub extern "C" fn memprof_rs_sample(t: *mut memprof_tls) {
 pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> c_int {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
+    let _g = guard(t);
     // SAFETY: the borrow of the recorder ends with this call.
     match unsafe { recorder(t) } {
         Some(r) => c_int::from(r.sync(t, cop)),
@@ -140,6 +147,7 @@ pub extern "C" fn memprof_rs_sync(_interp: Interp, t: *mut memprof_tls, cop: *co
 pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: *const c_void) -> u32 {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
+    let _g = guard(t);
     // SAFETY: the borrow of the recorder ends with this call.
     match unsafe { recorder(t) } {
         Some(r) => r.file_of_cop(cop),
@@ -151,6 +159,7 @@ pub extern "C" fn memprof_rs_file_id(_interp: Interp, t: *mut memprof_tls, cop: 
 pub extern "C" fn memprof_rs_eval_compile(_interp: Interp, t: *mut memprof_tls) {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
+    let _g = guard(t);
     // SAFETY: the borrow of the recorder ends with this block.
     if let Some(r) = unsafe { recorder(t) } {
         r.eval_compiling();
@@ -161,6 +170,7 @@ pub extern "C" fn memprof_rs_eval_compile(_interp: Interp, t: *mut memprof_tls) 
 pub extern "C" fn memprof_rs_main_done(_interp: Interp, t: *mut memprof_tls) {
     // SAFETY: the glue passes this thread's TLS block.
     let t = unsafe { &mut *t };
+    let _g = guard(t);
     // SAFETY: the borrow of the recorder ends with this block.
     if let Some(r) = unsafe { recorder(t) } {
         r.main_done = true;
@@ -171,10 +181,11 @@ pub extern "C" fn memprof_rs_main_done(_interp: Interp, t: *mut memprof_tls) {
 /// Run `f` on this thread's recorder, if any.  The borrows end with `f`:
 /// callers take statement boundaries (which run the recorder, and maybe
 /// perl) only outside it.
-fn with_recorder<R>(f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Option<R> {
+pub(super) fn with_recorder<R>(f: impl FnOnce(&mut Recorder, &mut memprof_tls) -> R) -> Option<R> {
     // SAFETY: entry points call this holding no reference to the block or
     // the recorder, and `f` runs no perl code; both borrows end with it.
     let t = unsafe { tls() };
+    let _g = guard(t);
     // SAFETY: as above.
     let r = unsafe { recorder(t) }?;
     Some(f(r, t))
@@ -278,7 +289,8 @@ pub extern "C" fn memprof_rs_dump_signal(_interp: Interp) -> *const c_char {
 
 #[no_mangle]
 pub extern "C" fn memprof_rs_dump(interp: Interp) -> *const c_char {
-    if with_recorder(|r, _| matches!(r.state, State::Running | State::Disabled)) != Some(true) {
+    // A thread's figures are in the main thread's dumps, not a file of their own.
+    if with_recorder(|r, _| r.thread.is_none() && matches!(r.state, State::Running | State::Disabled)) != Some(true) {
         return std::ptr::null();
     }
     take_boundary(interp);

@@ -13,6 +13,7 @@ pub(crate) mod measure;
 pub(crate) mod native;
 pub(crate) mod sites;
 mod stack;
+pub(crate) mod threads;
 pub(crate) mod trace;
 mod write;
 
@@ -100,6 +101,8 @@ pub struct Recorder {
     sigexit_names: std::ffi::CString,
     /// Where the runloop logs sv-count-only changes while running.
     sv_log: Vec<perl::memprof_sv_record>,
+    /// A perl thread's recorder (not the main thread's): see threads.rs.
+    thread: Option<threads::ThreadInfo>,
     /// `dump_signal`'s signal, for Devel/MemProf.pm.
     dump_signal_name: std::ffi::CString,
     /// Dumps written so far: the next is numbered one more.
@@ -219,6 +222,7 @@ impl Recorder {
             trace,
             perl_hooks: false,
             sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
+            thread: None,
             dump_signal_name,
             dumps: 0,
             returned: std::ffi::CString::default(),
@@ -333,6 +337,10 @@ impl Recorder {
     /// run what moved since the last statement belongs to `(exit)`; from
     /// `DB::finish_profile` it belongs to the statement that called it.
     fn finish(&mut self, t: &mut memprof_tls, at_exit: bool) {
+        if self.thread.is_some() {
+            self.finish_thread(t, at_exit);
+            return;
+        }
         if matches!(self.state, State::Running | State::Disabled) {
             if at_exit && self.state == State::Running {
                 Self::enter_pseudo(t, self.pseudo.exit);

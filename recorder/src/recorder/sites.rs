@@ -8,6 +8,31 @@ use crate::perl::{self, memprof_site_stats, memprof_sites, memprof_tls};
 use memprof_profile::Metrics;
 use std::ffi::c_void;
 
+/// A site table's lock, taken only once threads share the tables
+/// (sites.c); released when dropped.
+pub struct TableLock(*mut memprof_sites);
+
+impl TableLock {
+    pub fn new(table: &mut memprof_sites) -> TableLock {
+        // SAFETY: reads a flag.
+        if unsafe { perl::memprof_sites_are_shared() } == 0 {
+            return TableLock(std::ptr::null_mut());
+        }
+        // SAFETY: the table is live; the lock is a spin lock on its field.
+        unsafe { perl::memprof_sites_lock(table) };
+        TableLock(table)
+    }
+}
+
+impl Drop for TableLock {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: we took this lock in new().
+            unsafe { perl::memprof_sites_unlock(self.0) };
+        }
+    }
+}
+
 /// The recorder's site tracking state.
 pub struct Sites {
     /// Shared with the hooks through `memprof_tls.sites` while tracking.
@@ -29,7 +54,10 @@ impl Sites {
     pub fn ensure(&mut self, index: u32) {
         let want = index as usize + 1;
         if self.stats.len() < want {
+            // Another thread may be freeing one of our blocks.
+            let _g = TableLock::new(&mut self.table);
             self.stats.resize(want.max(self.stats.len() * 2), memprof_site_stats::default());
+            self.table.stats = self.stats.as_mut_ptr();
         }
         self.table.stats = self.stats.as_mut_ptr();
     }
@@ -46,6 +74,7 @@ impl Sites {
         t.peak_births = 0;
         t.untracked_free_bytes = 0;
         t.untracked_free_at_peak = 0;
+        t.owned_live = live;
         t.stats = self.stats.as_mut_ptr();
         if t.sample_mean != 0 {
             // A seed of its own for each process (a forked child starts here).
@@ -127,8 +156,11 @@ impl Recorder {
         entry
     }
 
-    /// Fill in every entry's retained and peak figures, arenas apart.
-    pub(super) fn site_figures(&mut self) -> Option<(u64, u64)> {
+    /// Fill in every entry's retained and peak figures, arenas apart
+    /// (unless `arenas` is false: a thread's interpreter may be gone).
+    pub(super) fn site_figures(&mut self, arenas: bool) -> Option<(u64, u64)> {
+        let s = self.sites.as_mut()?;
+        let _g = TableLock::new(&mut s.table);
         let s = self.sites.as_ref()?;
         if s.table.failed != 0 {
             super::warn("site tracking ran out of memory and stopped; this profile has no retained or peak figures");
@@ -140,9 +172,13 @@ impl Recorder {
             m.retained_bytes = retained;
             m.peak_bytes = peak;
         }
-        let mut walk = ArenaWalk { table: &s.table, metrics: &mut metrics };
-        // SAFETY: the interpreter is live; the callback only reads the table.
-        unsafe { perl::memprof_for_each_arena(self.interp, Some(count_arena), (&mut walk as *mut ArenaWalk).cast()) };
+        if arenas {
+            let mut walk = ArenaWalk { table: &s.table, metrics: &mut metrics };
+            // SAFETY: the interpreter is live; the callback only reads the table.
+            unsafe {
+                perl::memprof_for_each_arena(self.interp, Some(count_arena), (&mut walk as *mut ArenaWalk).cast())
+            };
+        }
         for (e, m) in self.tables.entries.iter_mut().zip(metrics) {
             e.metrics.retained_bytes = m.retained_bytes;
             e.metrics.peak_bytes = m.peak_bytes;
@@ -157,6 +193,7 @@ impl Recorder {
 pub extern "C" fn memprof_rs_current_site(t: *mut memprof_tls) -> u32 {
     // SAFETY: the hook passes this thread's TLS block.
     let t = unsafe { &mut *t };
+    let _g = super::threads::guard(t);
     // SAFETY: called from the hooks, while no Rust code holds the recorder.
     match unsafe { super::recorder(t) } {
         Some(r) => r.current_site(t),

@@ -59,14 +59,19 @@ impl Recorder {
 
     fn build_profile(&mut self) -> Profile {
         let command = self.command_line();
-        let untracked = self.site_figures();
+        let untracked = self.site_figures(true);
         if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
             self.tables.set_source(i as u32, command::one_liner_source(&command));
         }
         let mut p = self.tables.compact();
         super::native::symbolise(self.interp, &mut p);
-        p.peak = self.peak;
+        p.peak = self.site_peak().unwrap_or(self.peak);
         p.marks = self.marks.clone();
+        p.run.site_tracking = untracked.is_some();
+        p.run.untracked_free_bytes = untracked.map_or(0, |u| u.0);
+        p.run.untracked_free_before_peak = untracked.map_or(0, |u| u.1);
+        // Every thread's figures, and the native threads', are this profile's.
+        let mut p = self.merge_threads(p);
         p.timeline = self.timeline.finish(p.totals.net_bytes());
         self.save_line_texts(&mut p);
         // SAFETY: the accessors return static or interpreter-owned strings.
@@ -88,9 +93,9 @@ impl Recorder {
             start_time: self.start_time,
             end_time: now(),
             options: self.opts.pairs(),
-            site_tracking: untracked.is_some(),
-            untracked_free_bytes: untracked.map_or(0, |u| u.0),
-            untracked_free_before_peak: untracked.map_or(0, |u| u.1),
+            site_tracking: p.run.site_tracking,
+            untracked_free_bytes: p.run.untracked_free_bytes,
+            untracked_free_before_peak: p.run.untracked_free_before_peak,
             merged_pids: Vec::new(),
             // A child's profile starts at its fork (after_fork_in_child),
             // so what it frees from before then is its parent's.

@@ -31,6 +31,7 @@ fn color(kind: Option<FrameKind>) -> CategoryColor {
         Some(FrameKind::Compile) => CategoryColor::Magenta,
         Some(FrameKind::Pseudo) => CategoryColor::DarkGray,
         Some(FrameKind::Native) => CategoryColor::Red,
+        Some(FrameKind::Thread) => CategoryColor::Green,
         None => CategoryColor::Yellow,
     }
 }

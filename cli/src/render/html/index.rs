@@ -15,6 +15,8 @@ struct Index<'x> {
     facts: Vec<(&'static str, String)>,
     totals: Vec<(&'static str, String)>,
     peak: Option<Link>,
+    /// One line per perl thread, when there are threads.
+    threads: Vec<String>,
     timeline: bool,
     marks: Vec<[String; 3]>,
     graphs: Vec<Graph>,
@@ -73,6 +75,7 @@ impl Report<'_> {
                 facts,
                 totals,
                 peak,
+                threads: report::thread_sentences(p),
                 timeline: has_timeline,
                 marks,
                 graphs,

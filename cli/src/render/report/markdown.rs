@@ -1,8 +1,8 @@
 //! The report as Markdown tables, to paste into a pull request.
 
 use super::{
-    forked_sentence, merged_sentence, owner_name, owners, peak_sentence, top_alloc_lines, top_held, top_held_lines,
-    top_lines, top_subs, totals_sentence, Held, ARENA_NOTE, NO_SITES,
+    forked_sentence, merged_sentence, owner_name, owners, peak_sentence, thread_sentences, top_alloc_lines, top_held,
+    top_held_lines, top_lines, top_subs, totals_sentence, Held, ARENA_NOTE, NO_SITES,
 };
 use crate::analysis::Analysis;
 use crate::render::units::{count, signed, size};
@@ -33,6 +33,13 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
         signed(t.net_bytes()),
         size(p.peak.bytes.max(0) as u64)
     );
+    let threads = thread_sentences(p);
+    if !threads.is_empty() {
+        for t in threads {
+            let _ = writeln!(out, "- {t}");
+        }
+        let _ = writeln!(out);
+    }
     if p.run.site_tracking {
         held_tables(a, top, Held::AtExit, &mut out);
         held_tables(a, top, Held::AtPeak, &mut out);

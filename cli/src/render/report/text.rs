@@ -2,8 +2,8 @@
 
 use super::{
     duration, forked_sentence, held_sentence, merged_sentence, own_frees, owner_name, owners, peak_sentence,
-    sub_sentence, top_alloc_lines, top_held, top_held_lines, top_lines, top_subs, totals_sentence, Held, ARENA_NOTE,
-    NO_SITES,
+    sub_sentence, thread_sentences, top_alloc_lines, top_held, top_held_lines, top_lines, top_subs, totals_sentence,
+    Held, ARENA_NOTE, NO_SITES,
 };
 use crate::analysis::Analysis;
 use crate::render::units::{count, signed, size};
@@ -32,6 +32,13 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
     let _ = writeln!(out, "{}", peak_sentence(p));
     if let Some(sampled) = super::sampled_sentence(p) {
         let _ = writeln!(out, "{sampled}");
+    }
+    let threads = thread_sentences(p);
+    if !threads.is_empty() {
+        let _ = writeln!(out, "\nBy thread:");
+        for t in threads {
+            let _ = writeln!(out, "  {t}");
+        }
     }
     if let Some(labels) = super::labels::pointer(p) {
         let _ = writeln!(out, "{labels}");
