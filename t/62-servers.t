@@ -107,14 +107,19 @@ PSGI
         push @workers, [ $f, $p ] if @{ $p->{labels} || [] };
     }
     is( scalar @workers, 2, 'each worker wrote a profile with labels' ) or diag "@profiles", slurp("$dir/starman.err");
-    my ( $leaks, $cleans ) = ( 0, 0 );
+    # Each worker's own figures, for the routes it served (the kernel may
+    # hand one worker every request of one route).
     for my $w (@workers) {
         my ( $f, $p ) = @$w;
         my $name = ( split m{/}, $f )[-1];
-        my $leak = label_named( $p, 'GET /leak' ) or next;
-        my ( $l, $c ) = routes_ok( $p, "worker $name", 'GET /leak', 'GET /clean', 6, $app );
-        $leaks += $l // 0;
-        $cleans += $c // 0;
+        if ( my $leak = label_named( $p, 'GET /leak' ) ) {
+            cmp_ok( $leak->{retained_bytes}, '>=', 1000 * $leak->{runs}, "worker $name: the leaking route keeps >= 1000 bytes a request" );
+            cmp_ok( $leak->{retained_bytes}, '<=', 1300 * $leak->{runs} + $FIRST_TIME, "worker $name: and not much more" );
+            is( "$leak->{lines}[0]{file}:$leak->{lines}[0]{line}", "$app:6", "worker $name: the appending line is named first" );
+        }
+        if ( my $clean = label_named( $p, 'GET /clean' ) ) {
+            cmp_ok( $clean->{retained_bytes}, '<=', 100 * $clean->{runs} + $FIRST_TIME, "worker $name: the clean route keeps about nothing a request" );
+        }
     }
     my ( $out, $err, $status ) = run_capture( [ memprof_bin(), 'merge', '-o', "$dir/all.out", map { $_->[0] } @workers ] );
     is( $status, 0, 'memprof merge of the workers' ) or diag $err;
