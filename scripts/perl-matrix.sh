@@ -59,7 +59,7 @@ for spec in "${specs[@]}"; do
         if PERL=$perl CARGO_TARGET_DIR="target/$name" cargo build --release --locked >>"$log" 2>&1; then
             lib="$(($(date +%s) - start))s"
             start=$(date +%s)
-            PERL=$perl MEMPROF_BIN="$PWD/target/$name/release/memprof" prove "${tests[@]}" >"$logs/$name.prove" 2>&1
+            PERL=$perl MEMPROF_TEST_THREAD_SECONDS=0.3 MEMPROF_BIN="$PWD/target/$name/release/memprof" prove "${tests[@]}" >"$logs/$name.prove" 2>&1
             status=$?
             ttime="$(($(date +%s) - start))s"
             cat "$logs/$name.prove" >>"$log"
