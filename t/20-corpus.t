@@ -9,8 +9,8 @@ use lib "$FindBin::Bin/lib";
 use MemProfTest;
 use Test::More;
 
-my @scripts = sort glob "$FindBin::Bin/corpus/*.pl";
-cmp_ok( scalar @scripts, '>=', 60, 'the corpus has at least 60 scripts' );
+my @cases = corpus_cases();
+cmp_ok( scalar @cases, '>=', 60, 'the corpus has at least 60 scripts' );
 
 # The first CPAN module a script uses that the perl under test cannot
 # load: a perl built for the version matrix (scripts/perl-matrix.sh) has
@@ -26,12 +26,9 @@ sub missing_module {
     return;
 }
 
-for my $script (@scripts) {
-    ( my $base = $script ) =~ s/\.pl\z//;
-    my $name  = ( split m{/}, $base )[-1];
-    my @args  = -e "$base.args" ? split( /\n/, slurp("$base.args"), -1 ) : ();
-    pop @args if @args && $args[-1] eq '' && slurp("$base.args") =~ /\n\z/;
-    my %stdin = -e "$base.stdin" ? ( stdin => "$base.stdin" ) : ();
+for my $case (@cases) {
+    my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
+    my %stdin = %{ $case->{stdin} };
     subtest $name => sub {
         if ( my $module = missing_module($script) ) {
             plan skip_all => "$module is not installed for " . perl_bin();

@@ -107,13 +107,9 @@ SKIP: {
 }
 
 # Transparency and conservation over the corpus (as t/20-corpus.t), with native=1.
-my @scripts = sort glob "$FindBin::Bin/corpus/*.pl";
-for my $script (@scripts) {
-    ( my $base = $script ) =~ s/\.pl\z//;
-    my $name = ( split m{/}, $base )[-1];
-    my @args = -e "$base.args" ? split( /\n/, slurp("$base.args"), -1 ) : ();
-    pop @args if @args && $args[-1] eq '' && slurp("$base.args") =~ /\n\z/;
-    my %stdin = -e "$base.stdin" ? ( stdin => "$base.stdin" ) : ();
+for my $case ( corpus_cases() ) {
+    my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
+    my %stdin = %{ $case->{stdin} };
     subtest "native=1 $name" => sub {
         my ( $out, $err, $status ) = run_capture( [ perl_bin(), $script, @args ], %stdin );
         # A module this perl cannot load (a matrix perl has only its core

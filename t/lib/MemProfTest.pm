@@ -16,6 +16,7 @@ use Test::More ();
 our @EXPORT = qw(
     memprof_bin perl_bin repo_root profile_script profile_code run_capture memprof_json
     line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json perl_lib_dir outcome
+    corpus_cases
 );
 
 sub MiB () { 1024 * 1024 }
@@ -162,6 +163,24 @@ my @METRICS = qw(alloc_bytes alloc_count free_bytes free_count net_bytes sv_delt
 # retained minus what was freed of older blocks is the net growth, and what
 # was live at the peak minus what was freed of older blocks before it is
 # the heap's peak.
+# The corpus's scripts (t/corpus/*.pl), each with its name, its arguments
+# (NAME.args, one a line) and its stdin (NAME.stdin) as run_capture takes it.
+sub corpus_cases {
+    my @cases;
+    for my $script ( sort glob repo_root() . '/t/corpus/*.pl' ) {
+        ( my $base = $script ) =~ s/\.pl\z//;
+        my @args = -e "$base.args" ? split( /\n/, slurp("$base.args"), -1 ) : ();
+        pop @args if @args && $args[-1] eq '' && slurp("$base.args") =~ /\n\z/;
+        push @cases, {
+            name   => ( split m{/}, $base )[-1],
+            script => $script,
+            args   => \@args,
+            stdin  => { -e "$base.stdin" ? ( stdin => "$base.stdin" ) : () },
+        };
+    }
+    return @cases;
+}
+
 sub conservation_ok {
     my ( $p, $name ) = @_;
     my @bad;
