@@ -75,13 +75,46 @@ struct memprof_sites {
  * caller's COP, and whether perl is compiling. */
 struct memprof_identity {
     const void *si;
+    /* PL_comppad then: a frame's pad (one per sub and recursion depth) is
+     * constant while it runs, and every call and return changes it, so the
+     * same pad and stackinfo at the next boundary mean the same frame.
+     * NULL when the next boundary must look at the frame in full. */
+    const void *pad;
     int32_t ix;
     uint8_t compiling;
-    uint8_t valid;      /* node below may be reused (set on `prev` only) */
     const void *cv;
     const void *oldcop;
-    uint32_t node;      /* t->cur_node when this identity was current */
+};
+
+/*
+ * The recorder's shadow of perl's sub-like frames (stack/mod.rs), kept
+ * where the runloop can read it: a call whose caller's last child had the
+ * same identity, and a return to a frame already in it, are resolved in C
+ * (runloop.c); everything else goes to the recorder.
+ */
+struct memprof_child_memo {
+    /* The last child a frame called: its caller's COP, CV and first op. */
+    const void *oldcop;
+    const void *cv;
+    const void *start;
     uint64_t generation; /* t->cop_generation then */
+    uint32_t node;
+    uint8_t compile_time;
+    uint8_t valid;
+};
+
+struct memprof_shadow_frame {
+    const void *si;  /* the stackinfo, whose depth is `level` */
+    uint32_t level;
+    int32_t ix;      /* index in its context stack */
+    uint8_t ctype;   /* the raw cx_type byte */
+    /* A BEGIN or UNITCHECK block, or a require from the lexer: run by the
+     * compiler, which resumes when it returns. */
+    uint8_t compile_time;
+    const void *cv;
+    const void *oldcop;
+    uint32_t node;
+    struct memprof_child_memo memo;
 };
 
 /*
@@ -109,11 +142,17 @@ struct memprof_tls {
     uint64_t snap_free_count;
     int64_t snap_sv_count;
 
-    /* The innermost sub/eval/format frame now, and the one before the
-     * last change with the node it had: a loop calling a sub goes back
-     * and forth between two, which the runloop then resolves itself. */
+    /* The innermost sub/eval/format frame at the last boundary. */
     struct memprof_identity id;
-    struct memprof_identity prev;
+    /* The recorder's shadow stack (its buffer; the runloop may push within
+     * shadow_cap and truncate), the top level's last child and node, and
+     * whether the runloop may resolve frames itself (profiling runs). */
+    struct memprof_shadow_frame *shadow;
+    uint32_t shadow_len;
+    uint32_t shadow_cap;
+    struct memprof_child_memo root_memo;
+    uint32_t main_node;
+    uint8_t shadow_fast;
 
     /* The location now executing: the recorder's frame node, file and line. */
     uint32_t cur_node;

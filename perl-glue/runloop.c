@@ -71,12 +71,98 @@ static inline int memprof_ours(pTHX_ const struct memprof_tls *t)
     return t->recorder != NULL && t->interp == MP_INTERP;
 }
 
+#ifdef MEMPROF_HAVE_CXSUBIX
+/* A change of the innermost frame resolved against the recorder's shadow
+ * stack without calling it: a return to a frame the shadow holds, or a
+ * call of the same sub from the same place as its caller's last call.
+ * Frames can only leave perl's context stack at a boundary we see (a
+ * return restores the caller's PL_curcop), so the shadow below the change
+ * is still right.  Returns 0 for anything else (evals, compile time, sort
+ * and DESTROY runlevels, a first call), which the recorder resolves. */
+static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I32 ix, const void *cv,
+                               const void *oldcop)
+{
+    struct memprof_shadow_frame *const sh = t->shadow;
+    uint32_t len = t->shadow_len;
+    while (len > 0 && sh[len - 1].si == si && sh[len - 1].ix > ix) {
+        if (sh[len - 1].compile_time) /* the compiler resumes: the recorder knows how */
+            return 0;
+        len--;
+    }
+    if (ix < 0) {
+        if (len != 0 || si->si_prev != NULL)
+            return 0;
+        t->shadow_len = 0;
+        t->cur_node = t->main_node;
+        return 1;
+    }
+    const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
+    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == ix) {
+        const struct memprof_shadow_frame *const top = &sh[len - 1];
+        if (top->ctype != cx->cx_type || top->cv != cv || top->oldcop != oldcop)
+            return 0;
+        t->shadow_len = len;
+        t->cur_node = top->node;
+        return 1;
+    }
+    if (CxTYPE(cx) != CXt_SUB || (cx->cx_type & (CXp_SUB_RE | CXp_SUB_RE_FAKE)))
+        return 0;
+    const I32 caller = cx->blk_sub.old_cxsubix;
+    struct memprof_child_memo *memo;
+    uint32_t level;
+    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == caller) {
+        memo = &sh[len - 1].memo;
+        level = sh[len - 1].level;
+    } else if (len == 0 && caller < 0 && si->si_prev == NULL) {
+        memo = &t->root_memo;
+        level = 0;
+    } else {
+        return 0;
+    }
+    if (!memo->valid || memo->compile_time || memo->oldcop != oldcop || memo->cv != cv
+        || memo->start != (const void *)CvSTART((const CV *)cv) || memo->generation != t->cop_generation
+        || len >= t->shadow_cap)
+        return 0;
+    /* The frame that last stood here keeps its memo if it had this node
+     * (the recorder zeroes the buffer it publishes). */
+    struct memprof_shadow_frame *const f = &sh[len];
+    if (f->node != memo->node)
+        f->memo.valid = 0;
+    f->si = si;
+    f->level = level;
+    f->ix = ix;
+    f->ctype = cx->cx_type;
+    f->compile_time = 0;
+    f->cv = cv;
+    f->oldcop = oldcop;
+    f->node = memo->node;
+    t->shadow_len = len + 1;
+    t->cur_node = memo->node;
+    return 1;
+}
+#else
+/* Without si_cxsubix the caller's index is a search away: the recorder
+ * resolves every change. */
+static inline int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I32 ix, const void *cv,
+                                      const void *oldcop)
+{
+    PERL_UNUSED_ARG(t);
+    PERL_UNUSED_ARG(si);
+    PERL_UNUSED_ARG(ix);
+    PERL_UNUSED_ARG(cv);
+    PERL_UNUSED_ARG(oldcop);
+    return 0;
+}
+#endif
+
 static void memprof_boundary(pTHX_ struct memprof_tls *t)
 {
     const COP *const cop = PL_curcop;
     t->last_cop = cop;
-    if (!memprof_ours(aTHX_ t))
+    if (!memprof_ours(aTHX_ t)) {
+        t->id.pad = NULL;
         return;
+    }
     if (UNLIKELY(t->fresh_child))
         t->fresh_child = 0;
 
@@ -111,30 +197,21 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         oldcop = cx->blk_oldcop;
     }
     struct memprof_identity *const id = &t->id;
+    const void *const pad = PL_comppad;
     if (si != id->si || ix != id->ix || cv != id->cv || oldcop != id->oldcop || compiling != id->compiling) {
-        struct memprof_identity *const prev = &t->prev;
-        if (prev->valid && !compiling && si == prev->si && ix == prev->ix && cv == prev->cv
-            && oldcop == prev->oldcop && prev->generation == t->cop_generation) {
-            /* Back to the frame we just left (a return, or the same call
-             * again): its node is still right, nothing below it moved. */
-            const struct memprof_identity left = *id;
-            *id = *prev;
-            *prev = left;
-            t->cur_node = id->node;
+        if (!compiling && t->shadow_fast && memprof_shadow_step(aTHX_ t, si, ix, cv, oldcop)) {
+            resolved = 0;
         } else {
-            *prev = *id;
-            id->si = si;
-            id->ix = ix;
-            id->cv = cv;
-            id->oldcop = oldcop;
-            id->compiling = compiling;
             resolved = memprof_rs_sync(MP_INTERP, t, cop);
-            id->node = t->cur_node;
-            id->generation = t->cop_generation;
-            /* Compile and pseudo locations carry their own file and line. */
-            id->valid = !resolved;
         }
+        id->si = si;
+        id->ix = ix;
+        id->cv = cv;
+        id->oldcop = oldcop;
+        id->compiling = compiling;
     }
+    /* Compile time is never the quick path's: perl's line moves under it. */
+    id->pad = compiling ? NULL : pad;
     if (!resolved) {
         struct memprof_file_slot *slot = file_slot(t, cop);
         if (slot->cop == cop) {
@@ -150,6 +227,27 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         t->compile_line = NULL;
     }
     t->cur_site = MEMPROF_UNRESOLVED;
+}
+
+/* The usual boundary, inlined into the runloop: nothing was allocated,
+ * freed or made since the last one and the frame is the same (its pad and
+ * stackinfo are), so only the line moves.  Returns 0 for the full one. */
+static inline int memprof_quick_boundary(pTHX_ struct memprof_tls *t)
+{
+    const COP *const cop = PL_curcop;
+    if (t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count
+        || (int64_t)PL_sv_count != t->snap_sv_count || PL_comppad != t->id.pad || t->id.pad == NULL
+        || PL_curstackinfo != t->id.si || !cop->op_slabbed)
+        return 0;
+    const struct memprof_file_slot *const slot = file_slot(t, cop);
+    if (slot->cop != cop)
+        return 0;
+    t->last_cop = cop;
+    t->cur_file = slot->file;
+    t->cur_line = CopLINE(cop);
+    t->compile_line = NULL;
+    t->cur_site = MEMPROF_UNRESOLVED;
+    return 1;
 }
 
 void memprof_force_boundary(void *interp)
@@ -170,7 +268,7 @@ static int memprof_runops(pTHX)
     if (PL_curcop != t->last_cop)
         memprof_boundary(aTHX_ t);
     while ((PL_op = op = op->op_ppaddr(aTHX))) {
-        if (UNLIKELY(PL_curcop != t->last_cop))
+        if (UNLIKELY(PL_curcop != t->last_cop) && !memprof_quick_boundary(aTHX_ t))
             memprof_boundary(aTHX_ t);
     }
     if (PL_curcop != t->last_cop)

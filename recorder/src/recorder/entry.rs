@@ -60,6 +60,8 @@ pub(super) extern "C" fn after_fork_in_child() {
     // SAFETY: as above.
     let Some(r) = (unsafe { recorder(t) }) else { return };
     t.fresh_child = 1;
+    // The child's first boundary takes the full path, which clears it.
+    t.id.pad = std::ptr::null();
     // Logged changes before the fork are the parent's.
     t.sv_log_len = 0;
     r.tables.clear_entries();

@@ -124,7 +124,6 @@ fn warn(message: &str) {
 /// Make the next boundary resolve everything afresh.
 fn forget_identity(t: &mut memprof_tls) {
     t.id = perl::memprof_identity::default();
-    t.prev = perl::memprof_identity::default();
     t.last_cop = std::ptr::null();
 }
 
@@ -269,6 +268,9 @@ impl Recorder {
     fn set_state(&mut self, t: &mut memprof_tls, state: State) {
         self.drain_sv_log(t);
         self.state = state;
+        // The runloop resolves frames itself only while running (the next
+        // sync says so again).
+        t.shadow_fast = 0;
         if state == State::Running {
             t.sv_log = self.sv_log.as_mut_ptr();
         } else {

@@ -8,7 +8,8 @@ use std::ffi::c_void;
 /// One sub-like context entry, read from perl's context stack.
 #[derive(Clone, Copy)]
 pub(in crate::recorder) struct RealFrame {
-    /// Stackinfo depth (0 for the main runlevel) and index in it.
+    /// The stackinfo, its depth (0 for the main runlevel) and index in it.
+    pub(in crate::recorder) si: *const c_void,
     pub(in crate::recorder) level: u32,
     pub(in crate::recorder) ix: i32,
     /// The raw cx_type byte, the CV (sub, format, eval) and the caller's COP.
@@ -104,6 +105,7 @@ impl RealFrame {
             #[cfg(not(perl_cxsubix))]
             let next_ix = sub_context_at(si, ix - 1);
             RealFrame {
+                si: si.cast(),
                 level,
                 ix,
                 ctype: blk.blku_type,

@@ -28,18 +28,12 @@ mod naming;
 mod start;
 use context::{innermost_sub, RealFrame};
 
-#[derive(Clone, Copy)]
-struct ShadowFrame {
-    level: u32,
-    ix: i32,
-    ctype: u8,
-    cv: *const c_void,
-    oldcop: *const c_void,
-    node: u32,
-    /// A BEGIN or UNITCHECK block, or a require from the lexer: run by
-    /// the compiler, which resumes when it returns.
-    compile_time: bool,
-}
+/// One frame of the shadow: shared with the runloop (memprof.h), which
+/// resolves the commonest calls and returns in it itself.
+type ShadowFrame = perl::memprof_shadow_frame;
+/// The last child a frame called, and the node it got: a loop calling the
+/// same sub from the same place finds it here without hashing.
+type ChildMemo = perl::memprof_child_memo;
 
 impl ShadowFrame {
     fn position(&self) -> (u32, i32) {
@@ -51,25 +45,11 @@ impl ShadowFrame {
     }
 }
 
-/// The last child a frame called, and the node it got: a loop calling the
-/// same sub from the same place finds it here without hashing.
-#[derive(Clone, Copy, Default)]
-struct ChildMemo {
-    oldcop: usize,
-    cv: usize,
-    start: usize,
-    generation: u64,
-    node: u32,
-    compile_time: bool,
-    valid: bool,
-}
-
 #[derive(Default)]
 pub struct Stack {
+    /// The buffer the runloop sees through `t.shadow`: it may push within
+    /// its capacity and truncate, so its length is `t.shadow_len`.
     shadow: Vec<ShadowFrame>,
-    /// memo[i]: the last child of shadow[i]; root_memo: of the top level.
-    memo: Vec<ChildMemo>,
-    root_memo: ChildMemo,
     fresh: Vec<RealFrame>,
     /// Callers' COPs of compile-time frames popped by the last walk.
     returned_to_compiler: Vec<*const c_void>,
@@ -81,11 +61,67 @@ pub struct Stack {
     cache_generation: u64,
 }
 
+impl Stack {
+    /// Push a frame, keeping the memo of the frame that last stood at that
+    /// depth if it had the same node: the memo belongs to the node, so a
+    /// loop's next call from a frame popped since still finds it.
+    fn push_frame(&mut self, mut frame: ShadowFrame) {
+        let shadow = &mut self.shadow;
+        if shadow.len() == shadow.capacity() {
+            shadow.reserve(shadow.capacity().max(SHADOW_RESERVE));
+            let spare = shadow.spare_capacity_mut();
+            spare.fill(std::mem::MaybeUninit::new(ShadowFrame::default()));
+        }
+        // SAFETY: every slot up to the capacity was written (zeroed frames
+        // above, or frames pushed and since truncated).
+        let last = unsafe { shadow.spare_capacity_mut()[0].assume_init() };
+        if last.node == frame.node && last.memo.valid != 0 {
+            frame.memo = last.memo;
+        }
+        shadow.push(frame);
+    }
+}
+
+/// Frames deep enough for most programs before the buffer must grow (the
+/// runloop never grows it: deeper calls go to the recorder).
+const SHADOW_RESERVE: usize = 256;
+
 impl Recorder {
     /// The innermost frame changed (or compilation started or stopped):
     /// bring the shadow stack up to date and set `t.cur_node`.  Returns
     /// true when it also set the file and line.
     pub(super) fn sync(&mut self, t: &mut memprof_tls, cop: *const c_void) -> bool {
+        self.adopt_shadow(t);
+        let resolved = self.sync_shadow(t, cop);
+        self.publish_shadow(t);
+        resolved
+    }
+
+    /// Take the runloop's pushes and pops since the last sync.
+    fn adopt_shadow(&mut self, t: &memprof_tls) {
+        let shadow = &mut self.stack.shadow;
+        if std::ptr::eq(t.shadow, shadow.as_ptr()) && t.shadow_len as usize <= shadow.capacity() {
+            // SAFETY: the runloop writes whole frames below shadow_cap (this
+            // buffer's capacity, published with it) before counting them.
+            unsafe { shadow.set_len(t.shadow_len as usize) };
+        }
+    }
+
+    /// Show the runloop the shadow as this sync left it.
+    fn publish_shadow(&mut self, t: &mut memprof_tls) {
+        let shadow = &mut self.stack.shadow;
+        if shadow.capacity() < SHADOW_RESERVE {
+            shadow.reserve(SHADOW_RESERVE);
+            shadow.spare_capacity_mut().fill(std::mem::MaybeUninit::new(ShadowFrame::default()));
+        }
+        t.shadow = shadow.as_mut_ptr();
+        t.shadow_len = shadow.len() as u32;
+        t.shadow_cap = u32::try_from(shadow.capacity()).unwrap_or(u32::MAX);
+        t.main_node = self.main_node;
+        t.shadow_fast = u8::from(self.state == State::Running && self.main_leave_patched);
+    }
+
+    fn sync_shadow(&mut self, t: &mut memprof_tls, cop: *const c_void) -> bool {
         let interp = self.interp;
         // SAFETY: the interpreter is live; its context stacks are
         // consistent at a statement boundary.
@@ -188,12 +224,11 @@ impl Recorder {
             }
             let keep = if matched { keep } else { 0 };
             for gone in &stack.shadow[keep..] {
-                if gone.compile_time {
+                if gone.compile_time != 0 {
                     stack.returned_to_compiler.push(gone.oldcop);
                 }
             }
             stack.shadow.truncate(keep);
-            stack.memo.truncate(keep);
         }
     }
 
@@ -207,16 +242,17 @@ impl Recorder {
             self.stack.last_compile_time = false;
             let node =
                 if real.transparent() { parent } else { self.frame_node(t, parent, &real, exec_cop, compiling_cop) };
-            self.stack.shadow.push(ShadowFrame {
+            self.stack.push_frame(ShadowFrame {
+                si: real.si,
                 level: real.level,
                 ix: real.ix,
                 ctype: real.ctype,
                 cv: real.cv,
                 oldcop: real.oldcop,
                 node,
-                compile_time: self.stack.last_compile_time,
+                compile_time: u8::from(self.stack.last_compile_time),
+                memo: ChildMemo::default(),
             });
-            self.stack.memo.push(ChildMemo::default());
         }
     }
 
@@ -239,36 +275,36 @@ impl Recorder {
         // whose line moves on: never cached.
         let from_compiling_cop = real.oldcop == compiling_cop;
         let generation = self.stack.cache_generation;
-        let memo = match self.stack.memo.last() {
-            Some(m) => *m,
-            None => self.stack.root_memo,
+        let memo = match self.stack.shadow.last() {
+            Some(f) => f.memo,
+            None => t.root_memo,
         };
         if !from_compiling_cop
-            && memo.valid
-            && (memo.oldcop, memo.cv, memo.start, memo.generation) == (key.1, key.2, key.3, generation)
+            && memo.valid != 0
+            && (memo.oldcop, memo.cv, memo.start, memo.generation) == (real.oldcop, real.cv, start_op, generation)
         {
-            self.stack.last_compile_time = memo.compile_time;
+            self.stack.last_compile_time = memo.compile_time != 0;
             return memo.node;
         }
-        let remember = |stack: &mut Stack, node: u32, compile_time: bool| {
+        let remember = |stack: &mut Stack, t: &mut memprof_tls, node: u32, compile_time: bool| {
             let m = ChildMemo {
-                oldcop: key.1,
-                cv: key.2,
-                start: key.3,
+                oldcop: real.oldcop,
+                cv: real.cv,
+                start: start_op,
                 generation,
                 node,
-                compile_time,
-                valid: !from_compiling_cop,
+                compile_time: u8::from(compile_time),
+                valid: u8::from(!from_compiling_cop),
             };
-            match stack.memo.last_mut() {
-                Some(slot) => *slot = m,
-                None => stack.root_memo = m,
+            match stack.shadow.last_mut() {
+                Some(f) => f.memo = m,
+                None => t.root_memo = m,
             }
         };
         if !from_compiling_cop {
             if let Some(&(node, compile_time)) = self.stack.node_cache.get(&key) {
                 self.stack.last_compile_time = compile_time;
-                remember(&mut self.stack, node, compile_time);
+                remember(&mut self.stack, t, node, compile_time);
                 return node;
             }
         }
@@ -308,7 +344,7 @@ impl Recorder {
         if !from_compiling_cop {
             self.stack.node_cache.insert(key, (node, compile_time));
         }
-        remember(&mut self.stack, node, compile_time);
+        remember(&mut self.stack, t, node, compile_time);
         node
     }
 
