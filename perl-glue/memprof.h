@@ -103,6 +103,15 @@ struct memprof_child_memo {
     uint8_t valid;
 };
 
+/* The recorder's nodes by (parent node, caller's COP, CV, first op), as a
+ * direct-mapped cache the runloop looks in when a frame's last child was
+ * another (a constructor calling one accessor after another). */
+struct memprof_node_memo {
+    uint32_t parent;
+    struct memprof_child_memo child;
+};
+#define MEMPROF_NODE_MEMO_SIZE 4096 /* a power of two */
+
 struct memprof_shadow_frame {
     const void *si;  /* the stackinfo, whose depth is `level` */
     uint32_t level;
@@ -151,6 +160,7 @@ struct memprof_tls {
     uint32_t shadow_len;
     uint32_t shadow_cap;
     struct memprof_child_memo root_memo;
+    struct memprof_node_memo *node_memo; /* MEMPROF_NODE_MEMO_SIZE, or NULL */
     uint32_t main_node;
     uint8_t shadow_fast;
 
@@ -313,6 +323,8 @@ int memprof_cop_compile_time(void *interp, const void *cop);
 int memprof_cop_cacheable(const void *cop);
 /* A CV's CvSTART op, as an identity (NULL for an XSUB). */
 const void *memprof_cv_start_op(const void *cv);
+/* runloop.c: the node memo's slot for (parent node, caller's COP, CV). */
+uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv);
 /* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
  * sub's own name (or "__ANON__") and sets *is_anon, and in *utf8 which of
  * the two are UTF-8 (else they are Latin-1: perl stores a name whose

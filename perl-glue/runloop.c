@@ -71,7 +71,32 @@ static inline int memprof_ours(pTHX_ const struct memprof_tls *t)
     return t->recorder != NULL && t->interp == MP_INTERP;
 }
 
+/* The node memo's slot for a call (the recorder fills it: memprof_node_memo_slot). */
+static inline uint32_t node_memo_index(uint32_t parent, const void *oldcop, const void *cv)
+{
+    const uint64_t h = ((uint64_t)(uintptr_t)oldcop ^ ((uint64_t)(uintptr_t)cv << 7) ^ parent)
+                       * UINT64_C(0x9E3779B97F4A7C15);
+    return (uint32_t)(h >> 52) & (MEMPROF_NODE_MEMO_SIZE - 1);
+}
+
+uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv)
+{
+    return node_memo_index(parent, oldcop, cv);
+}
+
 #ifdef MEMPROF_HAVE_CXSUBIX
+/* eval {} and try blocks: frames of their own with their caller's node. */
+#ifdef CXp_EVALBLOCK
+#define MEMPROF_CXP_EVALBLOCK CXp_EVALBLOCK
+#else
+#define MEMPROF_CXP_EVALBLOCK CXp_TRYBLOCK
+#endif
+#ifdef CXp_TRY
+#define MEMPROF_CXP_TRY CXp_TRY
+#else
+#define MEMPROF_CXP_TRY 0
+#endif
+
 /* A change of the innermost frame resolved against the recorder's shadow
  * stack without calling it: a return to a frame the shadow holds, or a
  * call of the same sub from the same place as its caller's last call.
@@ -105,28 +130,46 @@ static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I
         t->cur_node = top->node;
         return 1;
     }
-    if (CxTYPE(cx) != CXt_SUB || (cx->cx_type & (CXp_SUB_RE | CXp_SUB_RE_FAKE)))
+    const int eval_block = CxTYPE(cx) == CXt_EVAL && (cx->cx_type & (MEMPROF_CXP_EVALBLOCK | MEMPROF_CXP_TRY));
+    if (!eval_block && (CxTYPE(cx) != CXt_SUB || (cx->cx_type & (CXp_SUB_RE | CXp_SUB_RE_FAKE))))
         return 0;
-    const I32 caller = cx->blk_sub.old_cxsubix;
+    const I32 caller = eval_block ? cx->blk_eval.old_cxsubix : cx->blk_sub.old_cxsubix;
     struct memprof_child_memo *memo;
-    uint32_t level;
+    uint32_t level, parent;
     if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == caller) {
         memo = &sh[len - 1].memo;
         level = sh[len - 1].level;
+        parent = sh[len - 1].node;
     } else if (len == 0 && caller < 0 && si->si_prev == NULL) {
         memo = &t->root_memo;
         level = 0;
+        parent = t->main_node;
     } else {
         return 0;
     }
-    if (!memo->valid || memo->compile_time || memo->oldcop != oldcop || memo->cv != cv
-        || memo->start != (const void *)CvSTART((const CV *)cv) || memo->generation != t->cop_generation
-        || len >= t->shadow_cap)
+    if (len >= t->shadow_cap)
         return 0;
+    uint32_t node = parent;
+    if (!eval_block) {
+        const void *const start = (const void *)CvSTART((const CV *)cv);
+        if (!memo->valid || memo->oldcop != oldcop || memo->cv != cv || memo->start != start
+            || memo->generation != t->cop_generation) {
+            /* Not the last child: maybe one the recorder resolved before. */
+            const struct memprof_node_memo *const nm =
+                t->node_memo ? &t->node_memo[node_memo_index(parent, oldcop, cv)] : NULL;
+            if (nm == NULL || !nm->child.valid || nm->parent != parent || nm->child.oldcop != oldcop
+                || nm->child.cv != cv || nm->child.start != start || nm->child.generation != t->cop_generation)
+                return 0;
+            *memo = nm->child;
+        }
+        if (memo->compile_time)
+            return 0;
+        node = memo->node;
+    }
     /* The frame that last stood here keeps its memo if it had this node
      * (the recorder zeroes the buffer it publishes). */
     struct memprof_shadow_frame *const f = &sh[len];
-    if (f->node != memo->node)
+    if (f->node != node)
         f->memo.valid = 0;
     f->si = si;
     f->level = level;
@@ -135,9 +178,9 @@ static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I
     f->compile_time = 0;
     f->cv = cv;
     f->oldcop = oldcop;
-    f->node = memo->node;
+    f->node = node;
     t->shadow_len = len + 1;
-    t->cur_node = memo->node;
+    t->cur_node = node;
     return 1;
 }
 #else

@@ -297,6 +297,7 @@ pub extern "C" fn memprof_rs_dump(interp: Interp) -> *const c_char {
     }
     take_boundary(interp);
     with_recorder(|r, t| {
+        r.drain_sv_log(t);
         unaccounted(t, || r.dump());
         r.returned.as_ptr()
     })

@@ -260,7 +260,12 @@ impl Recorder {
     /// callback is returned to be called once no reference to the
     /// recorder or the TLS block is held: it runs perl code.
     fn flush(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<trace::Callback> {
-        let (node, file, line, net) = self.credit(t, sv_count)?;
+        // The log is added up when full, or by whatever reads the figures
+        // (credit, set_state, set_label, dump): not at every statement.
+        if t.sv_log_len as usize >= self.sv_log.len() {
+            self.drain_sv_log(t);
+        }
+        let (node, file, line, net) = self.credit_moved(t, sv_count)?;
         self.trace(node, file, line, net)
     }
 
@@ -297,6 +302,11 @@ impl Recorder {
     /// returns the location and its net growth.
     fn credit(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
         self.drain_sv_log(t);
+        self.credit_moved(t, sv_count)
+    }
+
+    /// The same, leaving the SV log as it is.
+    fn credit_moved(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
         let delta = Metrics {
             alloc_bytes: t.alloc_bytes - self.snap_alloc_bytes,
             alloc_count: t.alloc_count - t.snap_alloc_count,

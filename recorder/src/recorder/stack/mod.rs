@@ -59,6 +59,8 @@ pub struct Stack {
     /// whenever a COP is freed, since its address may then be reused.
     node_cache: HashMap<(u32, usize, usize, usize), (u32, bool), RandomState>,
     cache_generation: u64,
+    /// The runloop's view of node_cache (a direct-mapped cache of it).
+    node_memo: Vec<perl::memprof_node_memo>,
 }
 
 impl Stack {
@@ -114,6 +116,11 @@ impl Recorder {
             shadow.reserve(SHADOW_RESERVE);
             shadow.spare_capacity_mut().fill(std::mem::MaybeUninit::new(ShadowFrame::default()));
         }
+        if self.stack.node_memo.is_empty() {
+            self.stack.node_memo = vec![perl::memprof_node_memo::default(); perl::MEMPROF_NODE_MEMO_SIZE as usize];
+        }
+        t.node_memo = self.stack.node_memo.as_mut_ptr();
+        let shadow = &mut self.stack.shadow;
         t.shadow = shadow.as_mut_ptr();
         t.shadow_len = shadow.len() as u32;
         t.shadow_cap = u32::try_from(shadow.capacity()).unwrap_or(u32::MAX);
@@ -299,6 +306,11 @@ impl Recorder {
             match stack.shadow.last_mut() {
                 Some(f) => f.memo = m,
                 None => t.root_memo = m,
+            }
+            if m.valid != 0 && !stack.node_memo.is_empty() {
+                // SAFETY: a pure function of its arguments.
+                let slot = unsafe { perl::memprof_node_memo_slot(parent, real.oldcop, real.cv) } as usize;
+                stack.node_memo[slot] = perl::memprof_node_memo { parent, child: m };
             }
         };
         if !from_compiling_cop {
