@@ -42,8 +42,8 @@ struct memprof_site_stats {
 /* Site tracking state of one thread's recorder. */
 struct memprof_sites {
     struct memprof_block *slots; /* capacity slots, mmap'd */
-    uint64_t capacity;           /* a power of two, or 0 */
-    uint32_t bits;               /* log2(capacity) */
+    uint64_t capacity;           /* 16 slots a group, or 0 */
+    uint64_t groups;             /* capacity / 16 */
     uint64_t used;
     struct memprof_site_stats *stats; /* one per entry, owned by the recorder */
     uint64_t births;                  /* blocks allocated so far */

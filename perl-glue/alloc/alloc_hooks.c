@@ -69,6 +69,8 @@ static inline void count_alloc(struct memprof_tls *t, void *p)
         return;
     if (__builtin_expect(t->thread_kind == MEMPROF_THREAD_UNKNOWN, 0))
         memprof_thread_first_alloc(t);
+    if (t->sites != NULL)
+        memprof_site_prefetch(t->sites, p);
     follow_compile_line(t);
     const uint64_t size = malloc_usable_size(p);
     t->alloc_bytes += size;
@@ -92,6 +94,8 @@ static inline void count_free(struct memprof_tls *t, void *p)
 {
     if (p == NULL || t->guard)
         return;
+    if (t->sites != NULL)
+        memprof_site_prefetch(t->sites, p);
     follow_compile_line(t);
     const uint64_t size = malloc_usable_size(p);
     t->free_bytes += size;

@@ -4,7 +4,7 @@
  *
  * Every block allocated while profiling is remembered in an open-addressing
  * table keyed by its address (linear probing, deletion by backward shift,
- * 16 bytes a slot, at most 3/4 full), with the site it was allocated at and
+ * 16 bytes a slot, 3/5 to 3/4 full), with the site it was allocated at and
  * its birth number.  Each site keeps the bytes it has live now and a
  * snapshot of what it had live at the whole heap's latest peak, taken
  * lazily: a site's snapshot is refreshed only when the site itself next
@@ -37,14 +37,29 @@ int memprof_site_free_shared(struct memprof_sites *s, void *p, uint64_t size);
 static inline uint64_t memprof_block_home(const struct memprof_sites *s, uint64_t addr)
 {
     /* Neighbouring blocks in neighbouring slots: each 256 bytes of the
-     * heap start at a slot of their own (Fibonacci hashing) and their
-     * 16-byte units follow in order, so the small blocks malloc hands out
-     * one after another, and frees again, share a cache line or two of the
-     * table rather than a random line each.  Longer runs of the heap (4 KiB
-     * was measured) cluster the table's probes at 3/4 load, which costs
-     * more than the locality gains. */
-    const uint64_t run = ((addr >> 8) * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - s->bits);
-    return (run + ((addr >> 4) & 15)) & (s->capacity - 1);
+     * heap map to a group of 16 slots of their own (Fibonacci hashing,
+     * scaled to the table by multiplication, so that any number of groups
+     * works) and their 16-byte units follow in order, so the small blocks
+     * malloc hands out one after another, and frees again, share a cache
+     * line or two of the table rather than a random line each.  Longer
+     * runs of the heap (4 KiB was measured) cluster the probes at 3/4
+     * load, which costs more than the locality gains. */
+    const uint64_t run = ((addr >> 8) * UINT64_C(0x9E3779B97F4A7C15)) >> 32;
+    return ((run * s->groups) >> 32) * 16 + ((addr >> 4) & 15);
+}
+
+static inline uint64_t memprof_block_next(const struct memprof_sites *s, uint64_t i)
+{
+    return i + 1 == s->capacity ? 0 : i + 1;
+}
+
+/* Start loading a block's home slot: the table is too big for the caches
+ * when many blocks are live, so the hooks ask for the line before the
+ * bookkeeping that precedes the lookup (malloc_usable_size, counters). */
+static inline void memprof_site_prefetch(const struct memprof_sites *s, const void *p)
+{
+    if (s->capacity != 0)
+        __builtin_prefetch(&s->slots[memprof_block_home(s, (uint64_t)(uintptr_t)p)], 1);
 }
 
 /* Bring a site's peak snapshot up to the latest peak before it changes. */
@@ -107,10 +122,9 @@ static inline void memprof_site_insert(struct memprof_sites *s, void *p, uint64_
     if ((s->used + 1) * 4 > s->capacity * 3 && memprof_sites_grow(s) != 0)
         return;
     const uint64_t addr = (uint64_t)(uintptr_t)p;
-    uint64_t mask = s->capacity - 1;
     uint64_t i = memprof_block_home(s, addr);
     while (s->slots[i].addr != 0 && s->slots[i].addr != addr)
-        i = (i + 1) & mask;
+        i = memprof_block_next(s, i);
     if (s->slots[i].addr == 0)
         s->used++;
     s->slots[i].addr = addr;
@@ -134,19 +148,18 @@ static inline uint32_t memprof_block_remove(struct memprof_sites *s, uint64_t ad
 {
     if (s->capacity == 0)
         return MEMPROF_NO_SITE;
-    const uint64_t mask = s->capacity - 1;
     uint64_t i = memprof_block_home(s, addr);
     while (s->slots[i].addr != addr) {
         if (s->slots[i].addr == 0)
             return MEMPROF_NO_SITE;
-        i = (i + 1) & mask;
+        i = memprof_block_next(s, i);
     }
     const uint32_t site = s->slots[i].site;
     /* Backward-shift deletion: pull later entries of the probe run into
      * the hole unless that would move them before their home slot. */
     uint64_t j = i;
     for (;;) {
-        j = (j + 1) & mask;
+        j = memprof_block_next(s, j);
         if (s->slots[j].addr == 0)
             break;
         const uint64_t k = memprof_block_home(s, s->slots[j].addr);
