@@ -93,15 +93,57 @@ impl fmt::Display for ReadError {
 
 /// Encode a profile as the bytes of a profile file.
 pub fn encode(profile: &Profile) -> Result<Vec<u8>, String> {
-    let payload = postcard::to_stdvec(profile).map_err(|e| format!("encoding the profile: {e}"))?;
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    let mut out = std::io::Cursor::new(Vec::new());
+    encode_to(profile, &mut out).map_err(|e| format!("encoding the profile: {e}"))?;
+    Ok(out.into_inner())
+}
+
+/// The header of a profile file whose payload has `len` bytes with this CRC.
+fn header(len: u64, crc: u32) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[16..24].copy_from_slice(&len.to_le_bytes());
+    h[24..28].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// A writer that counts and checksums what passes through it.
+struct Summing<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    len: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Summing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Write a profile file to `out`: the payload is streamed (a profiled
+/// process holds no copy of it), then the header is filled in.
+fn encode_to<W: std::io::Write + std::io::Seek>(profile: &Profile, out: &mut W) -> std::io::Result<()> {
+    use std::io::{SeekFrom, Write};
+    let start = out.stream_position()?;
+    out.write_all(&[0u8; HEADER_LEN])?;
+    let (len, crc) = {
+        let mut sum = Summing { inner: std::io::BufWriter::new(&mut *out), crc: crc32fast::Hasher::new(), len: 0 };
+        postcard::to_io(profile, &mut sum).map_err(|e| std::io::Error::other(e.to_string()))?;
+        sum.flush()?;
+        (sum.len, sum.crc.finalize())
+    };
+    out.seek(SeekFrom::Start(start))?;
+    out.write_all(&header(len, crc))?;
+    out.seek(SeekFrom::Start(start + HEADER_LEN as u64 + len))?;
+    Ok(())
 }
 
 /// The most a pipe, a device or any other file whose size is not known
@@ -245,7 +287,6 @@ fn io_message(e: &std::io::Error) -> String {
 /// then a rename over the destination.
 pub fn write(path: &Path, profile: &Profile) -> Result<(), String> {
     use std::io::Write;
-    let bytes = encode(profile)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -255,7 +296,9 @@ pub fn write(path: &Path, profile: &Profile) -> Result<(), String> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| format!("cannot create a temporary file in {}: {e}", dir.display()))?;
-    tmp.write_all(&bytes).and_then(|()| tmp.flush()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    encode_to(profile, tmp.as_file_mut())
+        .and_then(|()| tmp.flush())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     tmp.persist(path).map_err(|e| format!("cannot rename the temporary file to {}: {}", path.display(), e.error))?;
     Ok(())
 }
