@@ -4,10 +4,16 @@
  *
  * A statement boundary is a change of PL_curcop.  At each one the memory
  * moved since the previous boundary is credited to the location that was
- * executing (Rust: memprof_rs_flush), and the new location is resolved:
- * usually by comparing the innermost sub/eval/format frame with the one seen
- * last time and looking the COP's file up in a small cache, so that Rust is
- * called only when something actually changed.
+ * executing (Rust: memprof_rs_flush), and the new location is resolved.
+ * Three paths, cheapest first:
+ *  - nothing moved and the frame is the same (same PL_comppad and
+ *    stackinfo): only the file and line change, inline in the runloop;
+ *  - the innermost frame changed by a return to a frame the recorder's
+ *    shadow stack holds, or by a call whose node the recorder made before:
+ *    memprof_shadow_step, without calling Rust;
+ *  - anything else: the recorder (memprof_rs_sync) walks the context stack.
+ * A COP's file comes from a small cache, so that Rust is called only when
+ * something actually changed.
  */
 #include "glue.h"
 
