@@ -325,7 +325,13 @@ impl Recorder {
             State::Disabled => (self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
             State::Pending | State::Finished => return None,
         };
-        let entry = self.tables.entry(node, file, line);
+        // With site tracking the statement's first allocation looked its
+        // entry up already (current_site).
+        let entry = if self.state == State::Running && t.cur_site < perl::MEMPROF_NO_SITE {
+            t.cur_site
+        } else {
+            self.tables.entry(node, file, line)
+        };
         self.tables.entries[entry as usize].metrics.add(&delta);
         if t.peak > self.snap_peak {
             self.snap_peak = t.peak;
