@@ -131,13 +131,15 @@ impl<W: std::io::Write> std::io::Write for Summing<W> {
 /// Write a profile file to `out`: the payload is streamed (a profiled
 /// process holds no copy of it), then the header is filled in.
 fn encode_to<W: std::io::Write + std::io::Seek>(profile: &Profile, out: &mut W) -> std::io::Result<()> {
-    use std::io::{SeekFrom, Write};
+    use std::io::SeekFrom;
     let start = out.stream_position()?;
     out.write_all(&[0u8; HEADER_LEN])?;
     let (len, crc) = {
-        let mut sum = Summing { inner: std::io::BufWriter::new(&mut *out), crc: crc32fast::Hasher::new(), len: 0 };
-        postcard::to_io(profile, &mut sum).map_err(|e| std::io::Error::other(e.to_string()))?;
-        sum.flush()?;
+        // Buffered before the sums: postcard writes a field at a time.
+        let sum = Summing { inner: &mut *out, crc: crc32fast::Hasher::new(), len: 0 };
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, sum);
+        postcard::to_io(profile, &mut buffered).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let sum = buffered.into_inner().map_err(|e| e.into_error())?;
         (sum.len, sum.crc.finalize())
     };
     out.seek(SeekFrom::Start(start))?;
