@@ -9,6 +9,7 @@
 
 mod attach;
 pub(crate) mod entry;
+mod heap;
 pub(crate) mod measure;
 pub(crate) mod native;
 pub(crate) mod sites;
@@ -111,6 +112,8 @@ pub struct Recorder {
     returned: std::ffi::CString,
     /// Native frames (`native=1` or `all`), else None.
     native: Option<native::Native>,
+    /// Heap snapshots taken so far.
+    snapshots: Vec<memprof_profile::heap::Snapshot>,
 }
 
 fn now() -> f64 {
@@ -227,6 +230,7 @@ impl Recorder {
             dumps: 0,
             returned: std::ffi::CString::default(),
             native,
+            snapshots: Vec::new(),
         })
     }
 
@@ -348,6 +352,11 @@ impl Recorder {
             // SAFETY: the interpreter is live.
             let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
             self.credit(t, sv_count);
+            // At the moment the retained figures are measured: after END
+            // blocks, before global destruction.
+            if at_exit && self.opts.snapshot_end {
+                self.snapshot(t, "end".to_string());
+            }
             self.set_state(t, State::Finished);
             t.sample_countdown = 0;
             if self.measuring == 0 {
