@@ -20,6 +20,7 @@
  *              "unreachable", grouped by type and by the line that
  *              allocated its first buffer.
  */
+#define _GNU_SOURCE 1
 #include <malloc.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -81,12 +82,19 @@ static int mvec_reserve(struct mvec *v, size_t want)
     size_t cap = v->cap ? v->cap : 4096 / v->elem + 1;
     while (cap < want)
         cap *= 2;
-    char *p = map_bytes(cap * v->elem);
-    if (p == NULL)
-        return -1;
-    if (v->p != NULL) {
-        memcpy(p, v->p, v->len * v->elem);
-        unmap_bytes(v->p, v->cap * v->elem);
+    char *p;
+    if (v->p == NULL) {
+        p = map_bytes(cap * v->elem);
+        if (p == NULL)
+            return -1;
+    } else {
+        /* Grown in place or moved by the kernel: never two copies at once. */
+        p = mremap(v->p, v->cap * v->elem, cap * v->elem, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED)
+            return -1;
+        mapped_now += (cap - v->cap) * v->elem;
+        if (mapped_now > mapped_max)
+            mapped_max = mapped_now;
     }
     v->p = p;
     v->cap = cap;
@@ -156,9 +164,14 @@ struct cop_line {
     const COP *cop;
 };
 
-static inline uint64_t hash_ptr(uintptr_t p)
+/* A full mix (splitmix64's finaliser): the tables take the low bits. */
+static inline uint64_t hash_ptr(uint64_t x)
 {
-    return (uint64_t)(p >> 3) * UINT64_C(0x9E3779B97F4A7C15);
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
 }
 
 static int pset_grow(struct pset *s)
@@ -216,7 +229,7 @@ static struct memprof_heap_line *line_slot(struct walk *w, struct memprof_heap_l
         for (uint64_t k = 0; k < *cap; k++) {
             if ((*tab)[k].node == NO_NODE)
                 continue;
-            uint64_t i = hash_ptr(((uintptr_t)(*tab)[k].node << 32 | (*tab)[k].site) << 3) & (ncap - 1);
+            uint64_t i = hash_ptr((uint64_t)(*tab)[k].node << 32 | (*tab)[k].site) & (ncap - 1);
             while (n[i].node != NO_NODE)
                 i = (i + 1) & (ncap - 1);
             n[i] = (*tab)[k];
@@ -225,7 +238,7 @@ static struct memprof_heap_line *line_slot(struct walk *w, struct memprof_heap_l
         *tab = n;
         *cap = ncap;
     }
-    uint64_t i = hash_ptr(((uintptr_t)node << 32 | site) << 3) & (*cap - 1);
+    uint64_t i = hash_ptr((uint64_t)node << 32 | site) & (*cap - 1);
     for (;;) {
         struct memprof_heap_line *l = &(*tab)[i];
         if (l->node == NO_NODE) {
@@ -551,17 +564,28 @@ static void account(struct walk *w, const SV *sv, uint32_t node);
 /* Reach an SV from `node`: count it there the first time. */
 static void reach(struct walk *w, const SV *sv, uint32_t node)
 {
-    if (sv == NULL)
-        return;
-    const int64_t slot = sv_slot(w, sv);
-    if (slot < 0)
-        return;
-    if (SvTYPE(sv) == (svtype)SVTYPEMASK)
-        return;
-    if (test_and_set(w, slot))
-        return;
-    account(w, sv, node);
-    if (!is_leaf(sv)) {
+    while (sv != NULL) {
+        const int64_t slot = sv_slot(w, sv);
+        if (slot < 0 || SvTYPE(sv) == (svtype)SVTYPEMASK || test_and_set(w, slot))
+            return;
+        account(w, sv, node);
+        /* A plain reference leads to one SV, of the same path: go there now
+         * rather than through the queue, which then holds containers only. */
+        if (SvTYPE(sv) < SVt_PVMG && SvROK(sv)) {
+            if (SvWEAKREF(sv))
+                return;
+            sv = SvRV(sv);
+            continue;
+        }
+        if (is_leaf(sv))
+            return;
+        if (w->queue.len == w->queue.cap && w->queue_head >= w->queue.len / 2) {
+            /* Reuse the part already taken: the queue holds the frontier only. */
+            memmove(w->queue.p, w->queue.p + w->queue_head * w->queue.elem,
+                    (w->queue.len - w->queue_head) * w->queue.elem);
+            w->queue.len -= w->queue_head;
+            w->queue_head = 0;
+        }
         if (mvec_reserve(&w->queue, w->queue.len + 1) != 0) {
             w->failed = 1;
             return;
@@ -569,6 +593,7 @@ static void reach(struct walk *w, const SV *sv, uint32_t node)
         struct queued *q = &((struct queued *)w->queue.p)[w->queue.len++];
         q->sv = sv;
         q->node = node;
+        return;
     }
 }
 
@@ -634,7 +659,8 @@ static void account(struct walk *w, const SV *sv, uint32_t node)
         if (HvARRAY(hv) == NULL)
             break;
         add_block(w, node, HvARRAY(hv));
-        if (!HvSHAREKEYS(hv)) {
+        /* The shared string table's keys are its entries' blocks (walk_roots). */
+        if (!HvSHAREKEYS(hv) && hv != PL_strtab) {
             const STRLEN max = HvMAX(hv);
             for (STRLEN i = 0; i <= max; i++)
                 for (const HE *he = HvARRAY(hv)[i]; he != NULL; he = HeNEXT(he))
@@ -949,7 +975,7 @@ static const COP *memprof_heap_lexical_cop(const struct memprof_heap_result *r, 
     const U32 low = COP_SEQ_RANGE_LOW(pn);
     const struct cop_line *cs = (const struct cop_line *)w->cops.p;
     const COP *best = NULL;
-    for (size_t i = 0; i < w->cops.len && cs[i].seq < low; i++)
+    for (size_t i = 0; i < w->cops.len && cs[i].seq <= low; i++)
         best = cs[i].cop;
     return best;
 }
