@@ -72,6 +72,9 @@ my %variant = (
     'memprof-native' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/mn.out", '--', @_ ], { MEMPROF => 'native=1' } );
     },
+    'memprof-snapshot' => sub {
+        ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/mh.out", '--', @_ ], { MEMPROF => 'snapshot=end' } );
+    },
     'memprof-sample' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/ms.out", '--', @_ ], { MEMPROF => 'sample=524288' } );
     },

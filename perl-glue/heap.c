@@ -145,6 +145,7 @@ struct walk {
     uint64_t classes_cap, classes_used;
     size_t last_arena;
     int failed;
+    uint32_t strtab_node;
     /* The argument stacks' arrays: blocks of the arenas' list, not an AV's. */
     const void *stack_blocks[64];
     size_t n_stack_blocks;
@@ -293,7 +294,7 @@ static inline struct memprof_heap_node *node_at(struct walk *w, uint32_t i)
 static uint32_t new_node(struct walk *w, uint32_t parent, uint8_t kind, uint8_t sigil, const void *key,
                          uint64_t index)
 {
-    /* Roots always get a node; node 0 (%main::) takes what memory refused. */
+    /* Roots always get a node; node 0 (the first root) takes what memory refused. */
     if (parent != NO_NODE && w->nodes.len >= MAX_NODES)
         return parent;
     if (mvec_reserve(&w->nodes, w->nodes.len + 1) != 0) {
@@ -441,6 +442,35 @@ static void add_block(struct walk *w, uint32_t node, const void *block)
         w->cur_class->c.bytes += size;
 }
 
+/* A shared key (a block of the string table) held by a hash: moved from
+ * the table's root to the hash's path.  The table's root counts all its
+ * entries (walk_roots), so this takes the block off it again; a hash met
+ * in the sweep moves the bytes from reached to unreachable. */
+static void claim_shared_key(struct walk *w, uint32_t node, const void *block)
+{
+    const uint64_t size = malloc_usable_size((void *)block);
+    uint32_t site = MEMPROF_NO_SITE, birth = 0;
+    if (w->sites != NULL)
+        site = memprof_sites_lookup(w->sites, block, &birth);
+    struct memprof_heap_line *l = line_slot(w, &w->lines, &w->lines_cap, &w->lines_used, node, site);
+    if (l != NULL)
+        l->bytes += size;
+    l = line_slot(w, &w->lines, &w->lines_cap, &w->lines_used, w->strtab_node, site);
+    if (l != NULL)
+        l->bytes -= size;
+    node_at(w, node)->bytes += size;
+    node_at(w, w->strtab_node)->bytes -= size;
+    if (w->cur_class)
+        w->cur_class->c.bytes += size;
+    if (w->cur_unreachable) {
+        w->out->totals.reached_bytes -= size;
+        w->out->totals.unreachable_bytes += size;
+        w->cur_type->unreachable_bytes += size;
+        if (w->cur_class)
+            w->cur_class->c.unreachable_bytes += size;
+    }
+}
+
 /* A block several SVs may share: counted the first time only. */
 static void add_shared_block(struct walk *w, uint32_t node, const void *block)
 {
@@ -490,7 +520,12 @@ static uint64_t arena_size(const SV *sv)
         body = sizeof(XPVAV);
         break;
     case SVt_PVHV:
+#ifdef MEMPROF_HAVE_HV_WITH_AUX
+        /* sv.c: hv_auxinit moves a hash to the larger body. */
+        body = MP_HvHasAUX((const HV *)sv) ? sizeof(struct xpvhv_with_aux) : sizeof(XPVHV);
+#else
         body = sizeof(XPVHV);
+#endif
         break;
     case SVt_PVCV:
         body = sizeof(XPVCV);
@@ -603,9 +638,19 @@ static void account(struct walk *w, const SV *sv, uint32_t node)
     dTHXa(w->interp);
     struct memprof_heap_node *n = node_at(w, node);
     const svtype t = SvTYPE(sv);
-    const uint64_t arena = arena_size(sv);
+    uint64_t arena = arena_size(sv);
+    /* A hash's entries are in perl's HE arenas (the string table's are
+     * blocks of their own, with their keys). */
+    if (t == SVt_PVHV && sv != (const SV *)PL_strtab)
+        arena += (uint64_t)HvTOTALKEYS((const HV *)sv) * sizeof(HE);
     n->sv_count++;
     n->arena_bytes += arena;
+    /* A named container's size: the first array or hash on its path. */
+    if (!n->has_elements && (t == SVt_PVAV || t == SVt_PVHV) && n->kind != MEMPROF_HEAP_ROOT
+        && n->kind != MEMPROF_HEAP_UNREACHABLE && n->kind != MEMPROF_HEAP_MORE) {
+        n->has_elements = 1;
+        n->elements = t == SVt_PVAV ? (uint64_t)(AvFILLp((const AV *)sv) + 1) : (uint64_t)HvUSEDKEYS((const HV *)sv);
+    }
     if (SvREFCNT(sv) > 1)
         n->shared++;
     w->cur_type = &w->out->types[t < MEMPROF_HEAP_TYPES ? t : 0];
@@ -660,12 +705,28 @@ static void account(struct walk *w, const SV *sv, uint32_t node)
             break;
         add_block(w, node, HvARRAY(hv));
         /* The shared string table's keys are its entries' blocks (walk_roots). */
-        if (!HvSHAREKEYS(hv) && hv != PL_strtab) {
+        if (hv != PL_strtab) {
             const STRLEN max = HvMAX(hv);
-            for (STRLEN i = 0; i <= max; i++)
-                for (const HE *he = HvARRAY(hv)[i]; he != NULL; he = HeNEXT(he))
-                    if (HeKLEN(he) != HEf_SVKEY)
+            const int shared = HvSHAREKEYS(hv);
+            for (STRLEN i = 0; i <= max; i++) {
+                for (const HE *he = HvARRAY(hv)[i]; he != NULL; he = HeNEXT(he)) {
+                    if (HeKLEN(he) == HEf_SVKEY)
+                        continue;
+                    if (!shared) {
                         add_block(w, node, HeKEY_hek(he));
+                        continue;
+                    }
+                    /* A shared key is the string table's entry (hv.c's
+                     * shared_he, one block): it goes to the first hash
+                     * that holds it, the table keeps what no hash does.
+                     * A key of one hash alone needs no remembering. */
+                    const struct shared_he *she =
+                        (const struct shared_he *)((const char *)HeKEY_hek(he)
+                                                   - STRUCT_OFFSET(struct shared_he, shared_he_hek));
+                    if (she->shared_he_he.he_valu.hent_refcount == 1 || pset_add(w, &w->shared, she))
+                        claim_shared_key(w, node, she);
+                }
+            }
         }
         if (MP_HvHasAUX(hv) && HvAUX(hv)->xhv_mro_meta != NULL)
             add_block(w, node, HvAUX(hv)->xhv_mro_meta);
@@ -768,19 +829,30 @@ static void walk_pads(struct walk *w, const CV *cv, uint32_t node, int roots)
         if (pad == NULL)
             continue;
         const int64_t slot = sv_slot(w, (const SV *)pad);
-        if (slot < 0 || test_and_set(w, slot))
+        if (slot < 0)
             continue;
-        account(w, (const SV *)pad, node);
+        /* The second pass over the main program's pad takes the rest. */
+        if (roots != 2) {
+            if (test_and_set(w, slot))
+                continue;
+            account(w, (const SV *)pad, node);
+        }
         for (SSize_t i = 0; i <= AvFILLp(pad); i++) {
             const SV *e = AvARRAY(pad)[i];
             if (e == NULL)
                 continue;
             PADNAME *pn = pnl != NULL && i <= PadnamelistMAX(pnl) ? PadnamelistARRAY(pnl)[i] : NULL;
             uint32_t at = node;
-            if (pn != NULL && PadnamePV(pn) != NULL && PadnameLEN(pn) > 1 && PadnamePV(pn)[0] != '&') {
+            const int named = pn != NULL && PadnamePV(pn) != NULL && PadnameLEN(pn) > 1 && PadnamePV(pn)[0] != '&';
+            /* First pass over the main program's pad: its lexicals only,
+             * not the globs its ops use (a threaded perl keeps them in
+             * the pad), which the symbol tables name. */
+            if (roots == 1 && !named)
+                continue;
+            if (named) {
                 const int64_t es = sv_slot(w, e);
                 if (es >= 0 && !(w->visited[es >> 6] & (UINT64_C(1) << (es & 63)))) {
-                    at = roots ? new_node(w, NO_NODE, MEMPROF_HEAP_LEXICAL, 0, pn, (uint64_t)depth)
+                    at = roots == 1 ? new_node(w, NO_NODE, MEMPROF_HEAP_LEXICAL, 0, pn, (uint64_t)depth)
                                : child_node(w, node, MEMPROF_HEAP_LEXICAL, 0, pn, (uint64_t)depth);
                     if (at != node)
                         node_at(w, at)->cv = cv;
@@ -998,21 +1070,30 @@ static void reach_stack(struct walk *w, SV **from, SV **to, uint32_t root)
 static void walk_roots(struct walk *w)
 {
     dTHXa(w->interp);
-    /* The symbol tables, from %main:: down. */
-    const uint32_t main_stash = new_node(w, NO_NODE, MEMPROF_HEAP_STASH, '%', PL_defstash, 0);
-    reach(w, (const SV *)PL_defstash, main_stash);
-    drain(w);
-    /* The main program's file-scope lexicals. */
+    uint32_t main_node = 0;
+    /* The shared string table's root first: hashes take their keys off it. */
+    w->strtab_node = new_node(w, NO_NODE, MEMPROF_HEAP_ROOT, 0, NULL, MEMPROF_HEAP_ROOT_STRTAB);
+    /* The main program's file-scope lexicals, first: a named sub that
+     * uses one captures it, and the file's name is the one people wrote. */
     if (PL_main_cv != NULL) {
         if (PL_main_root != NULL) {
             collect_cops(w, PL_main_root, 0);
             qsort(w->cops.p, w->cops.len, sizeof(struct cop_line), cmp_cop);
         }
-        const uint32_t node = new_node(w, NO_NODE, MEMPROF_HEAP_ROOT, 0, NULL, MEMPROF_HEAP_ROOT_MAIN);
+        main_node = new_node(w, NO_NODE, MEMPROF_HEAP_ROOT, 0, NULL, MEMPROF_HEAP_ROOT_MAIN);
         const int64_t s = sv_slot(w, (const SV *)PL_main_cv);
         if (s >= 0 && !test_and_set(w, s))
-            account(w, (const SV *)PL_main_cv, node);
-        walk_pads(w, PL_main_cv, node, 1);
+            account(w, (const SV *)PL_main_cv, main_node);
+        walk_pads(w, PL_main_cv, main_node, 1);
+        drain(w);
+    }
+    /* The symbol tables, from %main:: down. */
+    const uint32_t main_stash = new_node(w, NO_NODE, MEMPROF_HEAP_STASH, '%', PL_defstash, 0);
+    reach(w, (const SV *)PL_defstash, main_stash);
+    drain(w);
+    /* The rest of the main program's pad: its constants and targets. */
+    if (PL_main_cv != NULL) {
+        walk_pads(w, PL_main_cv, main_node, 2);
         drain(w);
     }
     /* The subs on the call stack (anonymous ones may be held nowhere else). */
@@ -1081,7 +1162,7 @@ static void walk_roots(struct walk *w)
     drain(w);
     /* The shared string table: its entries are blocks with their keys, no SVs. */
     if (PL_strtab != NULL) {
-        const uint32_t node = new_node(w, NO_NODE, MEMPROF_HEAP_ROOT, 0, NULL, MEMPROF_HEAP_ROOT_STRTAB);
+        const uint32_t node = w->strtab_node;
         const int64_t s = sv_slot(w, (const SV *)PL_strtab);
         if (s >= 0 && !test_and_set(w, s)) {
             account(w, (const SV *)PL_strtab, node);
@@ -1309,7 +1390,28 @@ size_t memprof_heap_node_name(void *interp, const struct memprof_heap_result *r,
             puts_(&b, PadnameIsOUR(pn) ? "our " : PadnameIsSTATE(pn) ? "state " : "my ");
         put(&b, PadnamePV(pn), PadnameLEN(pn));
         const COP *cop = n->cv == (const void *)PL_main_cv ? memprof_heap_lexical_cop(r, pn) : NULL;
-        if (PadnameOUTER(pn))
+        const CV *cv = n->cv;
+        if (PadnameOUTER(pn) && cv != NULL && CvOUTSIDE(cv) == PL_main_cv && CvPADLIST(PL_main_cv) != NULL) {
+            /* A file-scope lexical a sub captured: named as declared. */
+            const PADNAMELIST *outer = PadlistNAMES(CvPADLIST(PL_main_cv));
+            const PADNAME *decl =
+                PARENT_PAD_INDEX(pn) <= (U32)PadnamelistMAX(outer) ? PadnamelistARRAY(outer)[PARENT_PAD_INDEX(pn)] : NULL;
+            cop = decl != NULL && !PadnameOUTER(decl) ? memprof_heap_lexical_cop(r, decl) : NULL;
+        }
+        if (PadnameOUTER(pn) && cop != NULL) {
+            const char *file = CopFILE(cop);
+            b.len = 0;
+            puts_(&b, "my ");
+            put(&b, PadnamePV(pn), PadnameLEN(pn));
+            puts_(&b, " (");
+            if (file != NULL) {
+                const char *slash = strrchr(file, '/');
+                puts_(&b, slash ? slash + 1 : file);
+            }
+            puts_(&b, ":");
+            put_u64(&b, CopLINE(cop));
+            puts_(&b, ", captured)");
+        } else if (PadnameOUTER(pn))
             puts_(&b, " (captured)");
         else if (cop != NULL) {
             const char *file = CopFILE(cop);

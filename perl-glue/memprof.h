@@ -457,6 +457,8 @@ struct memprof_heap_node {
     uint32_t children;    /* child nodes made */
     uint32_t more;        /* children counted here without nodes of their own */
     uint32_t overflow;    /* the MORE node holding the children beyond the cap, or 0 */
+    uint32_t has_elements;
+    uint64_t elements;    /* keys or elements of the path's array or hash */
     const void *cv;       /* LEXICAL: the CV whose pad it is; STASH_SUB: the stash */
 };
 

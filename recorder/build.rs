@@ -36,7 +36,7 @@ fn perl_config(perl: &str) -> PerlConfig {
 
 /// Parts of perl's internals that some supported perls lack: (rustc cfg,
 /// C define, what the generated bindings contain when the target perl has it).
-const FEATURES: [(&str, &str, &[&str]); 4] = [
+const FEATURES: [(&str, &str, &[&str]); 5] = [
     // cop.h, 5.32 on: the stackinfo's si_cxsubix (its innermost sub, format
     // or eval context) and each such context's old_cxsubix.  Without them
     // the context stack is searched, as pp_ctl.c's dopoptosub_at does.
@@ -49,6 +49,9 @@ const FEATURES: [(&str, &str, &[&str]); 4] = [
     // aux struct; before, SvOOK did (the heap walker, heap.c).  Where the
     // struct is, perl's HvAUX knows.
     ("perl_hv_has_aux", "MEMPROF_HAVE_HV_HAS_AUX", &["pub const SVphv_HasAUX:"]),
+    // hv.h, 5.36 on: a hash with an aux struct has it in a body of its
+    // own size (xpvhv_with_aux); before, it followed the bucket array.
+    ("perl_hv_with_aux", "MEMPROF_HAVE_HV_WITH_AUX", &["pub struct xpvhv_with_aux"]),
 ];
 
 fn main() {
@@ -67,7 +70,7 @@ fn main() {
         .clang_args(&cfg.ccopts)
         .clang_arg(format!("-I{}", glue_dir.display()))
         .allowlist_function("memprof_.*")
-        .allowlist_type("memprof_.*|stackinfo|context|cop")
+        .allowlist_type("memprof_.*|stackinfo|context|cop|xpvhv_with_aux")
         .allowlist_var("CXt_.*|CXp_.*|CXTYPEMASK|MEMPROF_.*|SVphv_HasAUX")
         .allowlist_type("opcode|perl_phase")
         .layout_tests(false)

@@ -55,6 +55,8 @@ pub struct HeapPath {
     pub summary: bool,
     /// For a summary: how many children it stands for.
     pub children: u64,
+    /// The keys or elements of the path's own hash or array.
+    pub elements: u64,
     /// `bytes` by the entry (line and stack) that allocated them, largest
     /// first; [`NONE`] for blocks allocated before tracking began.
     pub lines: Vec<(u32, u64)>,
@@ -128,6 +130,7 @@ pub struct RawNode {
     pub overflow: bool,
     /// Children the walker counted without making nodes for them.
     pub more: u64,
+    pub elements: u64,
     /// What a summary of its children calls them: "keys", "elements".
     pub child_word: &'static str,
 }
@@ -218,7 +221,15 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
         };
         let (bytes, arena_bytes, sv_count, shared) = sub[i as usize];
         path_of[i as usize] = paths.len() as u32;
-        paths.push(HeapPath { parent: parent_path, bytes, arena_bytes, sv_count, shared, ..HeapPath::default() });
+        paths.push(HeapPath {
+            parent: parent_path,
+            bytes,
+            arena_bytes,
+            sv_count,
+            shared,
+            elements: r.elements,
+            ..HeapPath::default()
+        });
         source.push(i);
         for &k in &kids[i as usize] {
             if !raw[k as usize].overflow {
@@ -289,12 +300,16 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
         let Some(&d) = dest.get(node as usize) else { continue };
         let mut p = d;
         while p != NONE {
-            *acc.entry((p, entry)).or_insert(0) += bytes;
+            let slot = acc.entry((p, entry)).or_insert(0);
+            *slot = slot.wrapping_add(bytes);
             p = paths[p as usize].parent;
         }
     }
     for ((p, entry), bytes) in acc {
-        paths[p as usize].lines.push((entry, bytes));
+        // A line whose blocks all moved to another path (shared keys) is gone.
+        if bytes > 0 && bytes < 1 << 63 {
+            paths[p as usize].lines.push((entry, bytes));
+        }
     }
     for p in &mut paths {
         p.lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -284,22 +284,11 @@ pub fn folded(p: &Profile, label: Option<&str>) -> Result<String, String> {
 /// Compare two snapshots by path: what grew, with the keys added.
 pub fn diff(old: &Snapshot, new: &Snapshot, top: usize) -> String {
     let index = |s: &Snapshot| -> HashMap<String, (u64, u64, u64)> {
-        let mut kids: HashMap<u32, u64> = HashMap::new();
-        for x in &s.paths {
-            if x.parent != NONE {
-                *kids.entry(x.parent).or_insert(0) += if x.summary { x.children } else { 1 };
-            }
-        }
         s.paths
             .iter()
             .enumerate()
             .filter(|(_, x)| !x.summary)
-            .map(|(i, x)| {
-                (
-                    s.full_name(i as u32),
-                    (x.bytes + x.arena_bytes, x.sv_count, kids.get(&(i as u32)).copied().unwrap_or(0)),
-                )
-            })
+            .map(|(i, x)| (s.full_name(i as u32), (x.bytes + x.arena_bytes, x.sv_count, x.elements)))
             .collect()
     };
     let a = index(old);

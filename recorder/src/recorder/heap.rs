@@ -104,6 +104,7 @@ fn build(interp: perl::Interp, res: &memprof_heap_result, label: String, time: f
             shared: n.shared,
             overflow: u32::from(n.kind) == perl::MEMPROF_HEAP_MORE,
             more: u64::from(n.more),
+            elements: if n.has_elements != 0 { n.elements } else { 0 },
             child_word,
         });
     }
