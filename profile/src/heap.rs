@@ -112,6 +112,7 @@ pub struct HeapTotals {
     pub tracked_bytes: u64,
     /// Owned blocks allocated before profiling started.
     pub untracked_owned_bytes: u64,
+    /// How long taking the snapshot took (walk, pruning and naming).
     pub walk_seconds: f64,
     /// The most memory the walk mapped for itself.
     pub walker_bytes: u64,

@@ -39,8 +39,11 @@ impl Recorder {
             return;
         }
         let time = self.timeline.now();
+        let started = std::time::Instant::now();
         let snap = super::unaccounted(t, || self.walk(label, time));
-        if let Some(s) = snap {
+        if let Some(mut s) = snap {
+            // The whole snapshot's time: the walk, pruning and naming.
+            s.totals.walk_seconds = started.elapsed().as_secs_f64();
             self.snapshots.push(s);
         }
     }
