@@ -92,7 +92,7 @@ like( $text, qr/^  %main::cache: .*\n      [\d.]+ (?:KiB|MiB) allocated at \S*t\
 like( $text, qr/^By type:\n  SCALAR: /m, 'then the census' );
 ( $text, $herr, $hstatus ) = run_capture( [ memprof_bin(), 'heap', $file, '--snapshot', 'none' ] );
 is( $hstatus >> 8, 2, 'an unknown label is an error' );
-is( $herr, "memprof: no snapshot labelled 'none' (the profile has: before, after)\n", 'which names the labels there are' );
+is( $herr, "memprof: no snapshot labelled 'none' (the profile has: before, after, end)\n", 'which names the labels there are' );
 my ($folded) = run_capture( [ memprof_bin(), 'folded', '--heap', $file ] );
 like( $folded, qr/^%main::cache \d+$/m, 'folded --heap writes ownership stacks' );
 

@@ -75,6 +75,13 @@ enum Command {
         /// Where to write the SVG [default: standard output]
         #[arg(short, long, value_name = "OUT.svg")]
         output: Option<PathBuf>,
+        /// Ownership instead of allocation: a heap snapshot's data paths,
+        /// sized by the bytes under them
+        #[arg(long)]
+        heap: bool,
+        /// With --heap: the snapshot of this label [default: the last one]
+        #[arg(long, value_name = "LABEL")]
+        snapshot: Option<String>,
     },
     /// Print a table per line, sub or stack as CSV
     Csv {
@@ -285,10 +292,14 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&render::report::render(&p, &render::report::ReportOptions { top, format, by }))?;
             Ok(0)
         }
-        Command::Flamegraph { file, metric: name, lines, title, output } => {
+        Command::Flamegraph { file, metric: name, lines, title, output, heap, snapshot } => {
             let p = load(&file)?;
-            let m = metric(&name, &p)?;
-            let svg = render::flamegraph::render(&p, m, lines, title.as_deref())?;
+            let svg = if heap {
+                render::heap::flamegraph(&p, snapshot.as_deref(), title.as_deref())?
+            } else {
+                let m = metric(&name, &p)?;
+                render::flamegraph::render(&p, m, lines, title.as_deref())?
+            };
             match output {
                 Some(path) => write_file(&path, &svg)?,
                 None => print(&svg)?,

@@ -110,6 +110,13 @@ pub fn render(p: &Profile, o: &HeapOptions) -> Result<String, String> {
         size(t.arena_blocks_bytes),
         super::units::signed(t.other_bytes).trim_start_matches('+'),
     );
+    let _ = writeln!(
+        out,
+        "Taking it took {:.2} s, and {} of memory of its own ({:.1}% of the live heap).",
+        t.walk_seconds,
+        size(t.walker_bytes),
+        if t.heap_bytes > 0 { 100.0 * t.walker_bytes as f64 / t.heap_bytes as f64 } else { 0.0 }
+    );
     out.push('\n');
     match o.by {
         By::Path => {
@@ -447,4 +454,21 @@ pub fn json(p: &Profile) -> Vec<SnapshotJson<'_>> {
             }
         })
         .collect()
+}
+
+/// `memprof flamegraph --heap`: ownership drawn as a flame graph, each
+/// frame a step of a data path, sized by the bytes under it.
+pub fn flamegraph(p: &Profile, label: Option<&str>, title: Option<&str>) -> Result<String, String> {
+    let s = choose(p, label)?;
+    let text = folded(p, Some(s.label.as_str()))?;
+    let title = title.map(String::from).unwrap_or_else(|| {
+        format!("{}: what holds the memory (snapshot \"{}\")", super::flamegraph::script_name(p), s.label)
+    });
+    if text.is_empty() {
+        return Ok(super::flamegraph::empty_svg(&title, "Nothing to draw: the snapshot holds no bytes."));
+    }
+    let t = &s.totals;
+    let total = t.reached_bytes + t.reached_arena_bytes + t.unreachable_bytes + t.unreachable_arena_bytes;
+    let mut opts = super::flamegraph::options(title, Some(format!("{} held by SVs", size(total))));
+    super::flamegraph::draw(&mut opts, text.lines())
 }

@@ -162,9 +162,14 @@ unsafe fn recorder<'a>(t: &memprof_tls) -> Option<&'a mut Recorder> {
 /// Run `f` with the allocation hooks not counting: for the profiler's own
 /// calls into libc (file writing, getcwd) that allocate through patched GOTs.
 fn unaccounted<R>(t: &mut memprof_tls, f: impl FnOnce() -> R) -> R {
-    t.guard += 1;
+    // Volatile: `f` never touches `t`, so through the `&mut` the compiler
+    // may drop a plain increment and decrement around it altogether (it
+    // did, in release builds), but the hooks read the field meanwhile.
+    // SAFETY: `t` is a valid, exclusive reference to the field.
+    unsafe { std::ptr::write_volatile(&mut t.guard, std::ptr::read_volatile(&t.guard) + 1) };
     let r = f();
-    t.guard -= 1;
+    // SAFETY: as above.
+    unsafe { std::ptr::write_volatile(&mut t.guard, std::ptr::read_volatile(&t.guard) - 1) };
     r
 }
 
