@@ -214,11 +214,26 @@ static int pset_add(struct walk *w, struct pset *s, const void *p)
     return 1;
 }
 
-/* (node, site) -> bytes tables: the lines, and the unreachable groups. */
+/* (node, site) -> bytes tables: the lines, and the unreachable groups.
+ * The last slots found are cached: a path's blocks mostly come from a few
+ * lines, and a hash's shared keys are each moved off the string table's
+ * root at the same site. */
+#define LINE_CACHE 8
+struct line_cache {
+    const struct memprof_heap_line *table;
+    uint32_t node, site;
+    struct memprof_heap_line *slot;
+};
+static struct line_cache line_cache[LINE_CACHE];
+
 static struct memprof_heap_line *line_slot(struct walk *w, struct memprof_heap_line **tab, uint64_t *cap,
                                            uint64_t *used, uint32_t node, uint32_t site)
 {
+    struct line_cache *c = &line_cache[(node * 31u + site) & (LINE_CACHE - 1)];
+    if (c->table == *tab && c->node == node && c->site == site && c->slot != NULL)
+        return c->slot;
     if ((*used + 1) * 2 > *cap) {
+        memset(line_cache, 0, sizeof line_cache);
         const uint64_t ncap = *cap ? *cap * 2 : 4096;
         struct memprof_heap_line *n = map_bytes(ncap * sizeof *n);
         if (n == NULL) {
@@ -247,10 +262,11 @@ static struct memprof_heap_line *line_slot(struct walk *w, struct memprof_heap_l
             l->site = site;
             l->bytes = 0;
             (*used)++;
+        }
+        if (l->node == node && l->site == site) {
+            *c = (struct line_cache){ *tab, node, site, l };
             return l;
         }
-        if (l->node == node && l->site == site)
-            return l;
         i = (i + 1) & (*cap - 1);
     }
 }
@@ -1245,6 +1261,7 @@ int memprof_heap_walk(void *interp, const struct memprof_sites *sites, uint32_t 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(out, 0, sizeof *out);
     mapped_now = mapped_max = 0;
+    memset(line_cache, 0, sizeof line_cache);
     struct walk *w = map_bytes(sizeof *w);
     if (w == NULL)
         return -1;
@@ -1299,6 +1316,7 @@ int memprof_heap_walk(void *interp, const struct memprof_sites *sites, uint32_t 
 
 void memprof_heap_free(struct memprof_heap_result *out)
 {
+    memset(line_cache, 0, sizeof line_cache);
     struct walk *w = out->private_state;
     if (w == NULL)
         return;
