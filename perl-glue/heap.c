@@ -359,6 +359,43 @@ static uint32_t child_node(struct walk *w, uint32_t parent, uint8_t kind, uint8_
 
 /* ---- arenas and the visited set ------------------------------------------ */
 
+/* An in-place heap sort: libc's qsort may allocate (msort), and nothing
+ * here may reach malloc, hooked or not, while the site table is locked. */
+static void heap_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    char *a = base;
+    char tmp[32];
+    if (size > sizeof tmp)
+        return;
+#define ELT(i) (a + (i) * size)
+#define SWAP(i, j) (memcpy(tmp, ELT(i), size), memcpy(ELT(i), ELT(j), size), memcpy(ELT(j), tmp, size))
+    for (size_t start = n / 2; start-- > 0;) {
+        for (size_t root = start; 2 * root + 1 < n;) {
+            size_t child = 2 * root + 1;
+            if (child + 1 < n && cmp(ELT(child), ELT(child + 1)) < 0)
+                child++;
+            if (cmp(ELT(root), ELT(child)) >= 0)
+                break;
+            SWAP(root, child);
+            root = child;
+        }
+    }
+    for (size_t end = n; end-- > 1;) {
+        SWAP(0, end);
+        for (size_t root = 0; 2 * root + 1 < end;) {
+            size_t child = 2 * root + 1;
+            if (child + 1 < end && cmp(ELT(child), ELT(child + 1)) < 0)
+                child++;
+            if (cmp(ELT(root), ELT(child)) >= 0)
+                break;
+            SWAP(root, child);
+            root = child;
+        }
+    }
+#undef SWAP
+#undef ELT
+}
+
 static int cmp_arena(const void *a, const void *b)
 {
     const struct arena *x = a, *y = b;
@@ -377,7 +414,7 @@ static int collect_arenas(struct walk *w)
         a->end = sva + SvREFCNT(sva);
     }
     struct arena *as = (struct arena *)w->arenas.p;
-    qsort(as, w->arenas.len, sizeof *as, cmp_arena);
+    heap_sort(as, w->arenas.len, sizeof *as, cmp_arena);
     uint64_t base = 0;
     for (size_t i = 0; i < w->arenas.len; i++) {
         as[i].base = base;
@@ -1094,7 +1131,7 @@ static void walk_roots(struct walk *w)
     if (PL_main_cv != NULL) {
         if (PL_main_root != NULL) {
             collect_cops(w, PL_main_root, 0);
-            qsort(w->cops.p, w->cops.len, sizeof(struct cop_line), cmp_cop);
+            heap_sort(w->cops.p, w->cops.len, sizeof(struct cop_line), cmp_cop);
         }
         main_node = new_node(w, NO_NODE, MEMPROF_HEAP_ROOT, 0, NULL, MEMPROF_HEAP_ROOT_MAIN);
         const int64_t s = sv_slot(w, (const SV *)PL_main_cv);
