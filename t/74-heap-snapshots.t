@@ -111,10 +111,13 @@ $s = snapshot_named( $p, 'end' );
 # that captured it.
 my $cache = path_named( $s, '&main::remember_users → my %cache (demo.pl:8, captured)' );
 ok( $cache, 'the demo\'s snapshot names my %cache (demo.pl:8), captured by remember_users' );
-# The history strings are copies of split's (line 20), sharing their buffers.
+# The history strings are copies of split's (line 20): where perl shares
+# the buffer (copy-on-write, 5.36) it was allocated there, else by the
+# push at line 31, which also grew the arrays.
 my %line = map { $_->{line} => $_->{bytes} } @{ $cache->{lines} };
-cmp_ok( $line{20} // 0, '>', 1_000_000, 'which holds the strings split allocated at demo.pl:20' );
-cmp_ok( $line{31} // 0, '>', 500_000, 'and the arrays push grew at demo.pl:31' );
+my $from = ( $line{20} // 0 ) + ( $line{31} // 0 );
+cmp_ok( $from, '>', 0.8 * $cache->{bytes}, "most of its $cache->{bytes} bytes were allocated at demo.pl:20 and 31 ($from)" );
+cmp_ok( $line{31} // 0, '>', 500_000, 'at least the arrays push grew at demo.pl:31' );
 my ($leak) = grep { $_->{kind} eq 'HASH' && $_->{line} == 47 } @{ $s->{unreachable} };
 is( $leak && $leak->{count}, 100, 'and the 100 leaked cycles, unreachable, allocated at demo.pl:47' );
 

@@ -348,10 +348,13 @@ C<dump> alone is Perl's own.
 Take a heap snapshot now, labelled C<$label> (see L</HEAP SNAPSHOTS>); it is
 written with the profile. It works at any statement, in a sort block, a
 C<DESTROY>, a C<%SIG> handler (perl runs them between statements) or an END
-block. It refuses, with a warning and no snapshot, outside a profile
-(C<perl -MDevel::MemProf> without C<-d:MemProf> or C<memprof run>), in a
-thread other than the main one, and during global destruction, when perl is
-freeing what it would walk.
+block. (In a C<DESTROY>, the SVs perl is freeing at that moment are marked
+free already and are not counted: the snapshot's count is then a few short
+of C<PL_sv_count>.) It refuses, with a warning and no snapshot, outside a
+profile (C<perl -MDevel::MemProf> without C<-d:MemProf> or C<memprof run>)
+and before profiling has started (a C<BEGIN> block), in a thread other than
+the main one, and during global destruction, when perl is freeing what it
+would walk.
 
 =item Devel::MemProf::label($name)
 
