@@ -310,10 +310,10 @@ F<doc/profile.md>, "Native frames".
 Take a heap snapshot at the end of the run (see L</HEAP SNAPSHOTS>), at the
 moment the retained figures are measured: after the program's END blocks,
 before global destruction. Default C<end>: on every workload of F<bench/>
-the snapshot costs under 5% of the run (measured: at most 3.3%, on
-perltidy's 83,000 SVs; 0.1% on the small ones), so it is always there for
-C<memprof heap>. A heap of millions of SVs takes longer (about 1.9 s for
-5 million); C<snapshot=0> leaves it out.
+the snapshot costs under 5% of the run (measured: at most 3.5%, on
+moose's 65,000 SVs and perltidy's 83,000; 0.1% on the small ones), so it is
+always there for C<memprof heap>. A heap of millions of SVs takes longer
+(2.4 s for 5 million, on a loaded machine); C<snapshot=0> leaves it out.
 
 =back
 
@@ -496,9 +496,9 @@ A path's children beyond the largest 100 are summed into one
 (C<(999,900 more keys): 175 MiB in 4,999,500 SVs>), and a snapshot keeps at
 most 5,000 paths, so it stays small in the profile whatever the heap. The
 walk writes nothing to perl's data and allocates nothing through perl or
-malloc (its memory is mapped for it and given back): about 1.9 s and 18 MiB,
-6% of the heap, for a hash of a million keys holding small arrays (5 million
-SVs). Op trees are not attributed to their subs (they count among the blocks
+malloc (its memory is mapped for it and given back): 2.4 s and 18 MiB, 6%
+of the heap, for a hash of a million keys holding small arrays (5 million
+SVs; F<bench/heap-snapshot.pl>). Op trees are not attributed to their subs (they count among the blocks
 no SV owns); under C<sample=> the lines are not known; with C<sites=0> only
 the bytes are.
 
