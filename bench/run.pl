@@ -7,7 +7,8 @@
 #
 # Variants: plain, memprof (site tracking on), memprof-sites0,
 # memprof-native (MEMPROF=native=1, not run unless named),
-# memprof-sample (sample=524288), nytprof
+# memprof-sample (sample=524288), memprof-nosnapshot (snapshot=0: the
+# others take the heap snapshot at the end, the default), nytprof
 # (Devel::NYTProf) and heaptrack, each where installed.  Timing is never
 # asserted by tests; this is for people.
 use strict;
@@ -77,6 +78,9 @@ my %variant = (
     },
     'memprof-native' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/mn.out", '--', @_ ], { MEMPROF => 'native=1' } );
+    },
+    'memprof-nosnapshot' => sub {
+        ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/mh.out", '--', @_ ], { MEMPROF => 'snapshot=0' } );
     },
     'memprof-sample' => sub {
         ( [ $memprof, 'run', '-q', '--no-render', '-o', "$tmp/ms.out", '--', @_ ], { MEMPROF => 'sample=524288' } );

@@ -466,4 +466,121 @@ void memprof_rs_measure_end(void *interp, struct memprof_measurement *m);
 /* Free what measure_end left in m->sites. */
 void memprof_rs_measure_release(void *interp, struct memprof_measurement *m);
 
+
+/* --- Heap snapshots (heap.c) ---------------------------------------------
+ * A snapshot walks perl's data from its roots without writing to it or
+ * allocating through perl or the hooked allocator: everything the walk
+ * keeps is in mmap'd memory, released by memprof_heap_free. */
+
+/* Kinds of path nodes; how memprof_heap_node_name spells each. */
+#define MEMPROF_HEAP_GLOBAL 1   /* a glob's slot: %main::cache, *main::STDOUT{IO} */
+#define MEMPROF_HEAP_STASH 2    /* a symbol table: %Foo:: */
+#define MEMPROF_HEAP_LEXICAL 3  /* a pad entry: my $var, $count (captured) */
+#define MEMPROF_HEAP_KEY 4      /* a hash element: {alice} */
+#define MEMPROF_HEAP_INDEX 5    /* an array element: [3] */
+#define MEMPROF_HEAP_ROOT 6     /* a root of perl's own: (argument stack) */
+#define MEMPROF_HEAP_UNREACHABLE 7 /* live SVs nothing reached, by type and line */
+#define MEMPROF_HEAP_STASH_SUB 8 /* a sub a symbol table holds as a reference: &main::foo */
+#define MEMPROF_HEAP_MORE 9     /* the children of a path beyond the cap, together */
+
+/* Roots of perl's own (MEMPROF_HEAP_ROOT's index). */
+#define MEMPROF_HEAP_ROOT_STRTAB 0
+#define MEMPROF_HEAP_ROOT_ARGS 1
+#define MEMPROF_HEAP_ROOT_MORTALS 2
+#define MEMPROF_HEAP_ROOT_CALLSTACK 3
+#define MEMPROF_HEAP_ROOT_INTERNALS 4
+#define MEMPROF_HEAP_ROOT_OPS 5
+#define MEMPROF_HEAP_ROOT_MAIN 6
+
+/* One path of the walk.  Its figures are its own (what was attributed to
+ * it directly), not its subtree's. */
+struct memprof_heap_node {
+    uint32_t parent;      /* UINT32_MAX for a root */
+    uint8_t kind;         /* MEMPROF_HEAP_* */
+    uint8_t sigil;        /* '$', '@', '%', '&', '*' (IO, FORMAT: 'I', 'F'); a type for UNREACHABLE */
+    uint16_t depth;       /* 0 for a root */
+    const void *key;      /* GV, HEK, key SV, PADNAME, according to kind */
+    uint64_t index;       /* array index; pad depth; root number; site of UNREACHABLE */
+    uint64_t bytes;       /* malloc'd blocks at their usable size */
+    uint64_t arena_bytes; /* SV heads and bodies */
+    uint64_t sv_count;
+    uint64_t shared;      /* SVs here that have other owners too (refcount > 1) */
+    uint32_t children;    /* child nodes made */
+    uint32_t more;        /* children counted here without nodes of their own */
+    uint32_t overflow;    /* the MORE node holding the children beyond the cap, or 0 */
+    uint32_t has_elements;
+    uint64_t elements;    /* keys or elements of the path's array or hash */
+    const void *cv;       /* LEXICAL: the CV whose pad it is; STASH_SUB: the stash */
+};
+
+/* What a path holds, by the site (entry) that allocated it. */
+struct memprof_heap_line {
+    uint32_t node;   /* UINT32_MAX: empty slot */
+    uint32_t site;   /* entry, or MEMPROF_NO_SITE for blocks from before tracking */
+    uint64_t bytes;
+};
+
+/* Count and bytes of one SV type or class. */
+struct memprof_heap_count {
+    uint64_t count, bytes, arena_bytes;
+    uint64_t unreachable_count, unreachable_bytes;
+};
+
+struct memprof_heap_class {
+    const void *stash; /* NULL: empty slot */
+    struct memprof_heap_count c;
+};
+
+#define MEMPROF_HEAP_TYPES 20
+
+struct memprof_heap_totals {
+    uint64_t sv_count;           /* SVs in the arenas: reached + unreachable */
+    uint64_t perl_sv_count;      /* PL_sv_count when the walk ended */
+    uint64_t reached_svs, unreachable_svs;
+    uint64_t reached_bytes, unreachable_bytes;            /* malloc'd, owned by SVs */
+    uint64_t reached_arena_bytes, unreachable_arena_bytes; /* their heads and bodies */
+    uint64_t arena_blocks_bytes;  /* the arena and stack blocks themselves */
+    uint64_t tracked_bytes;       /* every block the site table holds */
+    uint64_t tracked_owned_bytes; /* of them, owned by SVs or arenas */
+    uint64_t untracked_owned_bytes; /* owned blocks from before tracking began */
+    uint64_t shared_skipped;      /* blocks met again (COW buffers, GPs...) and not recounted */
+    uint64_t seconds_ns;          /* how long the walk took */
+    uint64_t walker_bytes;        /* the most the walk mapped for itself */
+};
+
+struct memprof_heap_result {
+    struct memprof_heap_node *nodes;
+    uint32_t n_nodes;
+    struct memprof_heap_line *lines;
+    uint64_t lines_cap;
+    struct memprof_heap_count types[MEMPROF_HEAP_TYPES];
+    struct memprof_heap_class *classes;
+    uint64_t classes_cap;
+    struct memprof_heap_totals totals;
+    void *private_state;
+};
+
+/* Walk the interpreter's heap.  `sites` may be NULL (no site tracking).
+ * `max_children`: child nodes a path gets before the rest are counted in
+ * its `more`.  Returns 0, or -1 when memory could not be mapped. */
+int memprof_heap_walk(void *interp, const struct memprof_sites *sites, uint32_t max_children,
+                      struct memprof_heap_result *out);
+void memprof_heap_free(struct memprof_heap_result *out);
+/* The name of a node's own step ("{alice}", "my $var"), written into buf
+ * (at most cap bytes, not NUL-terminated); returns its full length.
+ * *utf8 says whether the name is UTF-8. */
+size_t memprof_heap_node_name(void *interp, const struct memprof_heap_result *r, uint32_t node, char *buf,
+                              size_t cap, int *utf8);
+/* A blessed class's name. */
+const char *memprof_heap_class_name(const void *stash, size_t *len);
+/* SvTYPE's name: "SCALAR", "ARRAY", "HASH"... */
+const char *memprof_heap_type_name(uint32_t type);
+/* Call `each` with every block the site table holds, and its site. */
+void memprof_sites_for_each(const struct memprof_sites *s, void (*each)(void *ctx, const void *block, uint32_t site),
+                            void *ctx);
+/* Whether it is safe to walk now (0), or why not (a message). */
+const char *memprof_heap_refusal(void *interp);
+/* Devel::MemProf::snapshot's body (Rust). */
+void memprof_rs_snapshot(void *interp, const char *label, size_t len);
+
 #endif

@@ -56,6 +56,20 @@ XS_EXTERNAL(XS_Devel__MemProf_mark)
     XSRETURN_EMPTY;
 }
 
+/* snapshot($label): a heap snapshot now (heap.c, recorder/src/recorder/heap.rs). */
+XS_EXTERNAL(XS_Devel__MemProf_snapshot)
+{
+    dXSARGS;
+    STRLEN len = 0;
+    const char *label = NULL;
+    if (items > 1)
+        croak_xs_usage(cv, "[label]");
+    if (items == 1)
+        label = string_arg(aTHX_ ST(0), &len);
+    memprof_rs_snapshot(MP_INTERP, label ? label : "", len);
+    XSRETURN_EMPTY;
+}
+
 XS_EXTERNAL(XS_Devel__MemProf__end_of_run)
 {
     dXSARGS;
@@ -276,6 +290,7 @@ void memprof_xs_boot(void *interp, int (*rs_boot)(void *))
     newXS("DB::disable_profile", XS_DB_disable_profile, __FILE__);
     newXS("DB::finish_profile", XS_DB_finish_profile, __FILE__);
     newXS("Devel::MemProf::mark", XS_Devel__MemProf_mark, __FILE__);
+    newXS("Devel::MemProf::snapshot", XS_Devel__MemProf_snapshot, __FILE__);
     newXS("Devel::MemProf::_end_of_run", XS_Devel__MemProf__end_of_run, __FILE__);
     newXS("Devel::MemProf::_start_profiling", XS_Devel__MemProf__start_profiling, __FILE__);
     newXS("Devel::MemProf::_cloned", XS_Devel__MemProf__cloned, __FILE__);

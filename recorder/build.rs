@@ -36,7 +36,7 @@ fn perl_config(perl: &str) -> PerlConfig {
 
 /// Parts of perl's internals that some supported perls lack: (rustc cfg,
 /// C define, what the generated bindings contain when the target perl has it).
-const FEATURES: [(&str, &str, &[&str]); 3] = [
+const FEATURES: [(&str, &str, &[&str]); 5] = [
     // cop.h, 5.32 on: the stackinfo's si_cxsubix (its innermost sub, format
     // or eval context) and each such context's old_cxsubix.  Without them
     // the context stack is searched, as pp_ctl.c's dopoptosub_at does.
@@ -45,6 +45,13 @@ const FEATURES: [(&str, &str, &[&str]); 3] = [
     // same bit), and CXp_TRY for try/catch, which earlier perls don't have.
     ("perl_cxp_evalblock", "MEMPROF_HAVE_CXP_EVALBLOCK", &["pub const CXp_EVALBLOCK:"]),
     ("perl_cxp_try", "MEMPROF_HAVE_CXP_TRY", &["pub const CXp_TRY:"]),
+    // hv.h, 5.38 on: a hash's SVphv_HasAUX flag (HvHasAUX) says it has an
+    // aux struct; before, SvOOK did (the heap walker, heap.c).  Where the
+    // struct is, perl's HvAUX knows.
+    ("perl_hv_has_aux", "MEMPROF_HAVE_HV_HAS_AUX", &["pub const SVphv_HasAUX:"]),
+    // hv.h, 5.36 on: a hash with an aux struct has it in a body of its
+    // own size (xpvhv_with_aux); before, it followed the bucket array.
+    ("perl_hv_with_aux", "MEMPROF_HAVE_HV_WITH_AUX", &["pub struct xpvhv_with_aux"]),
 ];
 
 fn main() {
@@ -63,8 +70,8 @@ fn main() {
         .clang_args(&cfg.ccopts)
         .clang_arg(format!("-I{}", glue_dir.display()))
         .allowlist_function("memprof_.*")
-        .allowlist_type("memprof_.*|stackinfo|context|cop")
-        .allowlist_var("CXt_.*|CXp_.*|CXTYPEMASK|MEMPROF_.*")
+        .allowlist_type("memprof_.*|stackinfo|context|cop|xpvhv_with_aux")
+        .allowlist_var("CXt_.*|CXp_.*|CXTYPEMASK|MEMPROF_.*|SVphv_HasAUX")
         .allowlist_type("opcode|perl_phase")
         .layout_tests(false)
         .derive_debug(false)
@@ -84,7 +91,7 @@ fn main() {
         panic!("perl's headers ({perl}) define neither CXp_EVALBLOCK nor CXp_TRYBLOCK: not a supported perl");
     }
     // alloc/ holds the allocation hooks, which include no perl header.
-    let glue = ["runloop.c", "alloc/alloc_hooks.c", "alloc/sites.c", "alloc/native.c", "accessors.c", "xs.c"];
+    let glue = ["runloop.c", "alloc/alloc_hooks.c", "alloc/sites.c", "alloc/native.c", "accessors.c", "xs.c", "heap.c"];
     let mut build = cc::Build::new();
     build
         .include(&glue_dir)

@@ -3,7 +3,8 @@
 # Ubuntu: a C compiler, libclang for bindgen, perl's headers, and the
 # programs the tests compare against or drive (go tool pprof reads the
 # pprof export in t/72-export.t; MEMPROF=native=1 loads libunwind, and
-# t/73-native.t profiles XML::LibXML and JSON::XS with it).  Rust (cargo) must already be there.
+# t/73-native.t profiles XML::LibXML and JSON::XS with it; the heap snapshot
+# tests compare with Devel::Size and Devel::MAT).  Rust (cargo) must already be there.
 set -euo pipefail
 
 packages=(
@@ -11,7 +12,7 @@ packages=(
     libjson-xs-perl libxml-parser-perl libmoose-perl heaptrack time
     libdevel-nytprof-perl perltidy libperl-critic-perl libtest-leaktrace-perl
     chromium curl xz-utils golang-go starman libplack-perl libmojolicious-perl
-    libunwind8 libxml-libxml-perl
+    libunwind8 libxml-libxml-perl libdevel-size-perl libdevel-mat-perl
 )
 # t/50-html.t opens the HTML report in chromium, driven from node.  A node
 # that brought its own npm (NodeSource's) must not get Debian's npm.

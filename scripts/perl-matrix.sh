@@ -16,10 +16,12 @@ cd "$(dirname "$0")/.."
 all=(5.26.3 5.30.3 5.32.1 5.34.3 5.36.0 5.38.2 5.40.1 5.36.0-unthreaded 5.40.1-unthreaded)
 # Seed examples, the heaptrack cross-check, the transparency corpus with
 # conservation (also with native frames), bad input, sites, measure,
-# processes, threads: what depends on perl's internals.  (The renderers, HTML and install tests don't.)
+# processes, threads, heap snapshots: what depends on perl's internals.  (The renderers, HTML and
+# install tests don't.)
 tests=(t/10-seed-examples.t t/11-independent-count.t t/12-frames.t t/14-frame-cache.t t/20-corpus.t t/22-inc-and-env.t
     t/31-bad-input.t t/40-sites.t t/41-measure.t t/45-utf8-names.t t/46-compile-lines.t t/60-processes.t
-    t/73-native.t t/80-memory-ok.t t/81-no-leaks.t t/83-measure-lines.t t/49-threads.t)
+    t/73-native.t t/80-memory-ok.t t/81-no-leaks.t t/83-measure-lines.t t/49-threads.t t/74-heap-snapshots.t
+    t/77-heap-corpus.t)
 if (($#)); then specs=("$@"); else specs=("${all[@]}"); fi
 
 system_perl=$(command -v perl)

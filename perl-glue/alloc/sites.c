@@ -255,3 +255,11 @@ int memprof_site_free_shared(struct memprof_sites *s, void *p, uint64_t size)
     }
     return 1;
 }
+
+void memprof_sites_for_each(const struct memprof_sites *s, void (*each)(void *ctx, const void *block, uint32_t site),
+                            void *ctx)
+{
+    for (uint64_t k = 0; k < s->capacity; k++)
+        if (s->slots[k].addr != 0)
+            each(ctx, (const void *)(uintptr_t)s->slots[k].addr, s->slots[k].site);
+}

@@ -27,9 +27,10 @@ use std::path::Path;
 /// The version this code writes, and the newest it reads.  Version 2
 /// added `RunInfo::forked` and `Profile::processes`; version 3 labels
 /// (`Entry::label`, `Profile::labels`), dumps (`RunInfo::dump`) and sampling
-/// (`RunInfo::sample_bytes`).  Older payloads are decoded through the
+/// (`RunInfo::sample_bytes`); version 4 heap snapshots
+/// (`Profile::snapshots`).  Older payloads are decoded through the
 /// layouts they had, in `format_old.rs`.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const MAGIC: &[u8; 8] = b"MEMPROF\0";
 const HEADER_LEN: usize = 28;
 
@@ -201,6 +202,7 @@ fn decode_payload(header: &Header, payload: &[u8]) -> Result<Profile, ReadError>
     let profile: Profile = match header.version {
         1 => postcard::from_bytes::<crate::format_old::V1Profile>(payload).map_err(corrupt)?.into(),
         2 => postcard::from_bytes::<crate::format_old::V2Profile>(payload).map_err(corrupt)?.into(),
+        3 => postcard::from_bytes::<crate::format_old::V3Profile>(payload).map_err(corrupt)?.into(),
         _ => postcard::from_bytes(payload).map_err(corrupt)?,
     };
     profile.validate().map_err(ReadError::Corrupt)?;
@@ -397,9 +399,9 @@ mod tests {
         assert!(p.run.script.ends_with("demo.pl"), "{}", p.run.script);
         assert!(!p.entries.is_empty() && !p.timeline.is_empty());
         assert!(!p.run.forked && p.processes.is_empty());
-        // Written again, it is a version 3 file that reads back the same.
+        // Written again, it is a version 4 file that reads back the same.
         let again = encode(&p).unwrap();
-        assert_eq!(again[8], 3);
+        assert_eq!(again[8], 4);
         assert_eq!(decode(&again).unwrap(), p);
     }
 
@@ -415,6 +417,18 @@ mod tests {
         assert!(p.labels.is_empty() && p.entries.iter().all(|e| e.label == crate::NONE));
         let held = p.entries.iter().filter(|e| e.line == 4).map(|e| e.metrics.alloc_bytes).sum::<u64>();
         assert!(held >= 2_000_000, "the push line allocated {held}");
+        assert_eq!(decode(&encode(&p).unwrap()).unwrap(), p);
+    }
+
+    #[test]
+    fn a_version_3_file_is_read_into_the_new_model() {
+        // Written by format version 3 (t/64-labels.t's first script).
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/format-v3.out");
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[8], 3, "a version 3 file");
+        let p = decode(&bytes).unwrap();
+        assert!(!p.labels.is_empty(), "version 3 wrote labels");
+        assert!(p.snapshots.is_empty());
         assert_eq!(decode(&encode(&p).unwrap()).unwrap(), p);
     }
 

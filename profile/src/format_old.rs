@@ -1,8 +1,10 @@
-//! The model as profile format versions 1 and 2 wrote it, read into
+//! The model as profile format versions 1, 2 and 3 wrote it, read into
 //! today's.  Postcard has no field names: a field added to a struct makes
 //! old payloads unreadable, so each old layout is kept here, in its order.
 
-use crate::{Entry, Frame, Mark, Metrics, Node, Peak, ProcessTimeline, Profile, RunInfo, Sample, SourceFile, NONE};
+use crate::{
+    Entry, Frame, Label, Mark, Metrics, Node, Peak, ProcessTimeline, Profile, RunInfo, Sample, SourceFile, NONE,
+};
 use serde::Deserialize;
 
 /// `RunInfo` as format version 1 wrote it; version 2 added `forked`.
@@ -115,6 +117,7 @@ impl From<V1Profile> for Profile {
             // Version 1's merge kept no timelines.
             processes: Vec::new(),
             labels: Vec::new(),
+            snapshots: Vec::new(),
         }
     }
 }
@@ -133,6 +136,42 @@ impl From<V2Profile> for Profile {
             marks: v.marks,
             processes: v.processes,
             labels: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+}
+
+/// `Profile` as format version 3 wrote it: today's, before snapshots.
+#[derive(Deserialize)]
+pub(crate) struct V3Profile {
+    run: RunInfo,
+    files: Vec<SourceFile>,
+    frames: Vec<Frame>,
+    nodes: Vec<Node>,
+    entries: Vec<Entry>,
+    totals: Metrics,
+    peak: Peak,
+    timeline: Vec<Sample>,
+    marks: Vec<Mark>,
+    processes: Vec<ProcessTimeline>,
+    labels: Vec<Label>,
+}
+
+impl From<V3Profile> for Profile {
+    fn from(v: V3Profile) -> Profile {
+        Profile {
+            run: v.run,
+            files: v.files,
+            frames: v.frames,
+            nodes: v.nodes,
+            entries: v.entries,
+            totals: v.totals,
+            peak: v.peak,
+            timeline: v.timeline,
+            marks: v.marks,
+            processes: v.processes,
+            labels: v.labels,
+            snapshots: Vec::new(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod builder;
 pub mod command;
 pub mod format;
 mod format_old;
+pub mod heap;
 pub mod merge;
 pub mod options;
 mod threads;
@@ -331,6 +332,8 @@ pub struct Profile {
     pub processes: Vec<ProcessTimeline>,
     /// The labels entries refer to (format version 3).
     pub labels: Vec<Label>,
+    /// Heap snapshots, in the order taken (format version 4).
+    pub snapshots: Vec<heap::Snapshot>,
 }
 
 /// One element of a stack: a frame and the file and line executing in it.

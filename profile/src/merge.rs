@@ -113,6 +113,16 @@ impl Merger {
         }
         self.out.peak.bytes = self.out.peak.bytes.saturating_add(p.peak.bytes);
         self.out.marks.extend(p.marks.iter().cloned());
+        // Snapshots are each process's own; their lines name merged entries.
+        let remap_entry = |e: u32| entry_map.get(e as usize).copied().unwrap_or(e);
+        for s in &p.snapshots {
+            let mut s = s.clone();
+            for path in &mut s.paths {
+                path.lines.iter_mut().for_each(|l| l.0 = remap_entry(l.0));
+            }
+            s.unreachable.iter_mut().for_each(|u| u.entry = remap_entry(u.entry));
+            self.out.snapshots.push(s);
+        }
         // Each process keeps its own heap over time: their samples are at
         // different moments and cannot be added up.
         let remap =

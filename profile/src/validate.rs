@@ -146,6 +146,32 @@ impl Profile {
             check_time(&format!("the time of mark {i}"), m.time)?;
             check_signed(&format!("the live heap of mark {i}"), m.live_bytes)?;
         }
+        // Snapshots: parents before children, lines naming entries; the
+        // renderers add paths' figures up the tree.
+        let line_ok = |x: u32| entry_ok(x) || x == crate::heap::NO_BLOCK;
+        for (j, s) in self.snapshots.iter().enumerate() {
+            check_time(&format!("the time of snapshot {j}"), s.time)?;
+            for (i, p) in s.paths.iter().enumerate() {
+                if p.parent != NONE && p.parent as usize >= i {
+                    return Err(format!("path {i} of snapshot {j} names parent {}", p.parent));
+                }
+                for v in [p.bytes, p.arena_bytes, p.sv_count, p.shared, p.children] {
+                    if v > MAX_FIGURE {
+                        return Err(format!("path {i} of snapshot {j} has a figure of {v}, more than {MAX_FIGURE}"));
+                    }
+                }
+                for &(e, b) in &p.lines {
+                    if !line_ok(e) || b > MAX_FIGURE {
+                        return Err(format!("path {i} of snapshot {j} names entry {e} of {}", self.entries.len()));
+                    }
+                }
+            }
+            for (i, u) in s.unreachable.iter().enumerate() {
+                if !line_ok(u.entry) {
+                    return Err(format!("unreachable group {i} of snapshot {j} names entry {}", u.entry));
+                }
+            }
+        }
         let run = &self.run;
         check_time("the start time", run.start_time)?;
         check_time("the end time", run.end_time)?;

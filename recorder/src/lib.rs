@@ -74,5 +74,6 @@ same_type_as_c! {
     recorder::entry::memprof_rs_current_label => memprof_rs_current_label,
     recorder::entry::memprof_rs_start_profiling => memprof_rs_start_profiling,
     recorder::entry::memprof_rs_sync => memprof_rs_sync,
+    recorder::entry::memprof_rs_snapshot => memprof_rs_snapshot,
     recorder::threads::memprof_rs_thread_start => memprof_rs_thread_start,
 }

@@ -11,11 +11,23 @@ pub struct DiffOptions {
     pub fail_over: Option<u64>,
     pub fail_over_metric: Option<String>,
     pub top: usize,
+    /// Compare heap snapshots (by path) instead of allocations.
+    pub heap: bool,
+    /// The snapshots' labels: the first for OLD, the second for NEW.
+    pub snapshots: Vec<String>,
 }
 
 pub fn diff(old: &Path, new: &Path, o: &DiffOptions) -> Result<i32, Failure> {
-    let DiffOptions { format, output, threshold, fail_over, fail_over_metric, top } = o;
+    let DiffOptions { format, output, threshold, fail_over, fail_over_metric, top, .. } = o;
     let (threshold, fail_over, top) = (*threshold, *fail_over, *top);
+    if o.heap {
+        let (po, pn) = (load(old)?, load(new)?);
+        let label = |i: usize| o.snapshots.get(i).map(String::as_str);
+        let a = render::heap::choose(&po, label(0)).map_err(|e| Failure(format!("{}: {e}", old.display())))?;
+        let b = render::heap::choose(&pn, label(1)).map_err(|e| Failure(format!("{}: {e}", new.display())))?;
+        print(&render::heap::diff(a, b, top))?;
+        return Ok(0);
+    }
     if !matches!(format.as_str(), "text" | "markdown" | "md" | "json") {
         return Err(Failure(format!("unknown format '{format}' (use text, markdown or json)")));
     }

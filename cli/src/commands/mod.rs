@@ -75,6 +75,13 @@ enum Command {
         /// Where to write the SVG [default: standard output]
         #[arg(short, long, value_name = "OUT.svg")]
         output: Option<PathBuf>,
+        /// Ownership instead of allocation: a heap snapshot's data paths,
+        /// sized by the bytes under them
+        #[arg(long)]
+        heap: bool,
+        /// With --heap: the snapshot of this label [default: the last one]
+        #[arg(long, value_name = "LABEL")]
+        snapshot: Option<String>,
     },
     /// Print a table per line, sub or stack as CSV
     Csv {
@@ -112,6 +119,14 @@ enum Command {
         /// How many subs and lines to list
         #[arg(long, default_value_t = 20)]
         top: usize,
+        /// Compare heap snapshots by data path (what grew, the keys added)
+        /// instead of what was allocated
+        #[arg(long)]
+        heap: bool,
+        /// With --heap: the label of OLD's snapshot, then NEW's (give the
+        /// same profile twice to compare two snapshots of one run)
+        #[arg(long, value_name = "LABEL")]
+        snapshot: Vec<String>,
     },
     /// Merge several profiles (forked workers) into one
     Merge {
@@ -155,6 +170,29 @@ enum Command {
         #[arg(short, long, default_value = "memprof-html", value_name = "DIR")]
         output: PathBuf,
     },
+    /// Show a heap snapshot: the largest data paths with the lines that
+    /// allocated them, the census by type and class, and what nothing reached
+    #[command(after_help = "Take snapshots with Devel::MemProf::snapshot(\"label\") in the program, or \
+                  MEMPROF=snapshot=end (memprof run takes one at the end by default). \
+                  Compare two with `memprof diff --heap`.")]
+    Heap {
+        /// Profile to read
+        #[arg(default_value = DEFAULT_PROFILE)]
+        file: PathBuf,
+        /// The snapshot of this label [default: the last one]
+        #[arg(long, value_name = "LABEL")]
+        snapshot: Option<String>,
+        /// How deep the tree of paths goes
+        #[arg(long, default_value_t = 4, value_name = "N")]
+        depth: usize,
+        /// path (the tree), type, class, or line (the paths holding each
+        /// allocating line's bytes)
+        #[arg(long, default_value = "path")]
+        by: String,
+        /// How many roots, rows or lines to list
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
     /// Print folded stacks for inferno-flamegraph, speedscope or flamegraph.pl
     Folded {
         /// Profile to read
@@ -166,6 +204,13 @@ enum Command {
         /// Leave out the file:line leaf frames
         #[arg(long)]
         no_lines: bool,
+        /// Ownership instead of allocation: a heap snapshot's paths
+        /// (`%main::cache;{alice};{history} BYTES`)
+        #[arg(long)]
+        heap: bool,
+        /// With --heap: the snapshot of this label [default: the last one]
+        #[arg(long, value_name = "LABEL")]
+        snapshot: Option<String>,
     },
     /// Write the profile for pprof, speedscope or the Firefox Profiler
     #[command(after_help = export::AFTER_HELP)]
@@ -247,10 +292,14 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&render::report::render(&p, &render::report::ReportOptions { top, format, by }))?;
             Ok(0)
         }
-        Command::Flamegraph { file, metric: name, lines, title, output } => {
+        Command::Flamegraph { file, metric: name, lines, title, output, heap, snapshot } => {
             let p = load(&file)?;
-            let m = metric(&name, &p)?;
-            let svg = render::flamegraph::render(&p, m, lines, title.as_deref())?;
+            let svg = if heap {
+                render::heap::flamegraph(&p, snapshot.as_deref(), title.as_deref())?
+            } else {
+                let m = metric(&name, &p)?;
+                render::flamegraph::render(&p, m, lines, title.as_deref())?
+            };
             match output {
                 Some(path) => write_file(&path, &svg)?,
                 None => print(&svg)?,
@@ -263,8 +312,18 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&render::csv::render(&p, by)?)?;
             Ok(0)
         }
-        Command::Diff { old, new, format, output, threshold, fail_over, fail_over_metric, top } => {
-            diff::diff(&old, &new, &diff::DiffOptions { format, output, threshold, fail_over, fail_over_metric, top })
+        Command::Diff { old, new, format, output, threshold, fail_over, fail_over_metric, top, heap, snapshot } => {
+            let o = diff::DiffOptions {
+                format,
+                output,
+                threshold,
+                fail_over,
+                fail_over_metric,
+                top,
+                heap,
+                snapshots: snapshot,
+            };
+            diff::diff(&old, &new, &o)
         }
         Command::Timeline { file, output, title } => {
             let p = load(&file)?;
@@ -305,7 +364,18 @@ fn dispatch(cli: Cli) -> Result<i32, Failure> {
             print(&format!("Wrote {} ({pages} source pages)\n", output.join("index.html").display()))?;
             Ok(0)
         }
-        Command::Folded { file, metric: name, no_lines } => {
+        Command::Folded { file, heap: true, snapshot, .. } => {
+            let p = load(&file)?;
+            print(&render::heap::folded(&p, snapshot.as_deref())?)?;
+            Ok(0)
+        }
+        Command::Heap { file, snapshot, depth, by, top } => {
+            let by = render::heap::By::parse(&by)?;
+            let p = load(&file)?;
+            print(&render::heap::render(&p, &render::heap::HeapOptions { snapshot, depth, by, top })?)?;
+            Ok(0)
+        }
+        Command::Folded { file, metric: name, no_lines, .. } => {
             let p = load(&file)?;
             let m = metric(&name, &p)?;
             print(&render::folded::render(&p, m, !no_lines))?;

@@ -179,6 +179,9 @@ struct Document<'a> {
     sample_bytes: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     labels: Vec<LabelJson>,
+    /// Heap snapshots (profile format version 4).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    snapshots: Vec<super::heap::SnapshotJson<'a>>,
 }
 
 fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
@@ -332,6 +335,7 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
         dump: p.run.dump,
         sample_bytes: p.run.sample_bytes,
         labels: labels_json(p),
+        snapshots: super::heap::json(p),
     };
     if pretty { serde_json::to_writer_pretty(out, &doc) } else { serde_json::to_writer(out, &doc) }
         .map_err(std::io::Error::from)

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod export;
 pub mod flamegraph;
 pub mod folded;
+pub mod heap;
 pub mod html;
 pub mod json;
 pub mod report;

@@ -328,3 +328,15 @@ pub extern "C" fn memprof_rs_current_label(_interp: Interp) -> *const c_char {
     })
     .unwrap_or(std::ptr::null())
 }
+
+#[no_mangle]
+pub extern "C" fn memprof_rs_snapshot(interp: Interp, label: *const c_char, len: usize) {
+    // SAFETY: the XSUB passes a buffer of `len` bytes, or NULL.
+    let label = unsafe { perl::pv_string(label, len) }.unwrap_or_default();
+    if with_recorder(|r, _| r.state) == Some(State::Running) {
+        take_boundary(interp);
+    }
+    if with_recorder_of(interp, |r, t| r.snapshot(t, label)).is_none() {
+        warn("snapshot: not profiling; no snapshot taken");
+    }
+}

@@ -9,6 +9,7 @@
 
 mod attach;
 pub(crate) mod entry;
+mod heap;
 pub(crate) mod measure;
 pub(crate) mod native;
 pub(crate) mod sites;
@@ -111,6 +112,8 @@ pub struct Recorder {
     returned: std::ffi::CString,
     /// Native frames (`native=1` or `all`), else None.
     native: Option<native::Native>,
+    /// Heap snapshots taken so far.
+    snapshots: Vec<memprof_profile::heap::Snapshot>,
 }
 
 fn now() -> f64 {
@@ -158,9 +161,14 @@ unsafe fn recorder<'a>(t: &memprof_tls) -> Option<&'a mut Recorder> {
 /// Run `f` with the allocation hooks not counting: for the profiler's own
 /// calls into libc (file writing, getcwd) that allocate through patched GOTs.
 fn unaccounted<R>(t: &mut memprof_tls, f: impl FnOnce() -> R) -> R {
-    t.guard += 1;
+    // Volatile: `f` never touches `t`, so through the `&mut` the compiler
+    // may drop a plain increment and decrement around it altogether (it
+    // did, in release builds), but the hooks read the field meanwhile.
+    // SAFETY: `t` is a valid, exclusive reference to the field.
+    unsafe { std::ptr::write_volatile(&mut t.guard, std::ptr::read_volatile(&t.guard) + 1) };
     let r = f();
-    t.guard -= 1;
+    // SAFETY: as above.
+    unsafe { std::ptr::write_volatile(&mut t.guard, std::ptr::read_volatile(&t.guard) - 1) };
     r
 }
 
@@ -226,6 +234,7 @@ impl Recorder {
             dumps: 0,
             returned: std::ffi::CString::default(),
             native,
+            snapshots: Vec::new(),
         })
     }
 
@@ -366,6 +375,11 @@ impl Recorder {
             // SAFETY: the interpreter is live.
             let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
             self.credit(t, sv_count);
+            // At the moment the retained figures are measured: after END
+            // blocks, before global destruction.
+            if at_exit && self.opts.snapshot_end {
+                self.snapshot(t, "end".to_string());
+            }
             self.set_state(t, State::Finished);
             t.sample_countdown = 0;
             if self.measuring == 0 {

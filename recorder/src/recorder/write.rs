@@ -67,6 +67,7 @@ impl Recorder {
         super::native::symbolise(self.interp, &mut p);
         p.peak = self.site_peak().unwrap_or(self.peak);
         p.marks = self.marks.clone();
+        p.snapshots = self.snapshots.clone();
         p.run.site_tracking = untracked.is_some();
         p.run.untracked_free_bytes = untracked.map_or(0, |u| u.0);
         p.run.untracked_free_before_peak = untracked.map_or(0, |u| u.1);
