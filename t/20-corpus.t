@@ -15,17 +15,6 @@ cmp_ok( scalar @cases, '>=', 60, 'the corpus has at least 60 scripts' );
 # The first CPAN module a script uses that the perl under test cannot
 # load: a perl built for the version matrix (scripts/perl-matrix.sh) has
 # only its core modules, and Debian's XS modules are built for its own perl.
-sub missing_module {
-    my ($script) = @_;
-    my %seen;
-    for my $module ( slurp($script) =~ /^\s*use\s+([A-Z]\w*(?:::\w+)*)/mg ) {
-        next if $seen{$module}++;
-        my ( undef, undef, $status ) = run_capture( [ perl_bin(), "-M$module ()", '-e1' ] );
-        return $module if $status;
-    }
-    return;
-}
-
 for my $case (@cases) {
     my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
     my %stdin = %{ $case->{stdin} };

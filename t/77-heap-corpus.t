@@ -15,17 +15,6 @@ use Test::More;
 my @cases = corpus_cases();
 cmp_ok( scalar @cases, '>=', 60, 'the corpus has at least 60 scripts' );
 
-sub missing_module {
-    my ($script) = @_;
-    my %seen;
-    for my $module ( slurp($script) =~ /^\s*use\s+([A-Z]\w*(?:::\w+)*)/mg ) {
-        next if $seen{$module}++;
-        my ( undef, undef, $status ) = run_capture( [ perl_bin(), "-M$module ()", '-e1' ] );
-        return $module if $status;
-    }
-    return;
-}
-
 for my $case (@cases) {
     my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
     my %stdin = %{ $case->{stdin} };

@@ -149,18 +149,6 @@ struct Candidate {
     node: std::cmp::Reverse<u32>,
 }
 
-fn count_words(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Choose the paths to keep, largest first, and sum the rest.
 /// `lines`: (raw node, entry, bytes).
 pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_children: usize) -> Pruned {
@@ -288,12 +276,12 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
         if s != NONE {
             let word = kids[i].first().map_or(raw[i].child_word, |&k| raw[k as usize].child_word);
             let p = &mut paths[s as usize];
-            p.name = format!("({} more {word})", count_words(p.children));
+            p.name = format!("({} more {word})", crate::group_digits(p.children));
         }
     }
     if root_summary != NONE {
         let p = &mut paths[root_summary as usize];
-        p.name = format!("({} more paths)", count_words(p.children));
+        p.name = format!("({} more paths)", crate::group_digits(p.children));
     }
     // Lines: each raw node's lines go to its path and every ancestor.
     let mut acc: HashMap<(u32, u32), u64> = HashMap::new();
@@ -455,6 +443,6 @@ mod tests {
     fn names_join_like_perl() {
         assert_eq!(join_steps(&["%main::cache", "{alice}", "{history}", "[3]"]), "%main::cache{alice}{history}[3]");
         assert_eq!(join_steps(&["&main::foo", "my $var (depth 3)"]), "&main::foo → my $var (depth 3)");
-        assert_eq!(count_words(2_999_700), "2,999,700");
+        assert_eq!(crate::group_digits(2_999_700), "2,999,700");
     }
 }

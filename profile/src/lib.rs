@@ -15,6 +15,19 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A count with thousands separators: 1,234,567.
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub mod builder;
 pub mod command;
 pub mod format;

@@ -14,6 +14,7 @@ use File::Temp qw(tempdir);
 use Test::More ();
 
 our @EXPORT = qw(
+    missing_module
     memprof_bin perl_bin repo_root profile_script profile_code run_capture memprof_json
     line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json perl_lib_dir outcome
     corpus_cases
@@ -163,6 +164,18 @@ my @METRICS = qw(alloc_bytes alloc_count free_bytes free_count net_bytes sv_delt
 # retained minus what was freed of older blocks is the net growth, and what
 # was live at the peak minus what was freed of older blocks before it is
 # the heap's peak.
+# The first module a script uses that the perl under test lacks, if any.
+sub missing_module {
+    my ($script) = @_;
+    my %seen;
+    for my $module ( slurp($script) =~ /^\s*use\s+([A-Z]\w*(?:::\w+)*)/mg ) {
+        next if $seen{$module}++;
+        my ( undef, undef, $status ) = run_capture( [ perl_bin(), "-M$module ()", '-e1' ] );
+        return $module if $status;
+    }
+    return;
+}
+
 # The corpus's scripts (t/corpus/*.pl), each with its name, its arguments
 # (NAME.args, one a line) and its stdin (NAME.stdin) as run_capture takes it.
 sub corpus_cases {

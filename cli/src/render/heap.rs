@@ -5,7 +5,7 @@
 //! hold its bytes.  Also the snapshots' part of the JSON document and the
 //! folded ownership stacks (`memprof folded --heap`).
 
-use super::units::size;
+use super::units::{count, size};
 use memprof_profile::heap::{join_steps, Snapshot};
 use memprof_profile::{Profile, NONE};
 use serde::Serialize;
@@ -70,18 +70,6 @@ pub fn entry_place(p: &Profile, entry: u32) -> String {
     } else {
         format!("{file}:{} in {sub}", e.line)
     }
-}
-
-fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {

@@ -40,15 +40,7 @@ pub fn magnitude(bytes: i64) -> String {
 
 /// A count with thousands separators: 1,234,567.
 pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    memprof_profile::group_digits(n)
 }
 
 #[cfg(test)]
