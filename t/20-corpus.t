@@ -12,9 +12,6 @@ use Test::More;
 my @cases = corpus_cases();
 cmp_ok( scalar @cases, '>=', 60, 'the corpus has at least 60 scripts' );
 
-# The first CPAN module a script uses that the perl under test cannot
-# load: a perl built for the version matrix (scripts/perl-matrix.sh) has
-# only its core modules, and Debian's XS modules are built for its own perl.
 for my $case (@cases) {
     my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
     my %stdin = %{ $case->{stdin} };

@@ -354,14 +354,7 @@ impl Snapshot {
     /// The full name of a path: its steps joined as a Perl programmer
     /// writes them (`%main::cache{alice}[3]`, `&main::foo → my $var`).
     pub fn full_name(&self, i: u32) -> String {
-        let mut steps = Vec::new();
-        let mut p = i;
-        while p != NONE && (p as usize) < self.paths.len() && steps.len() < 64 {
-            steps.push(self.paths[p as usize].name.as_str());
-            p = self.paths[p as usize].parent;
-        }
-        steps.reverse();
-        join_steps(&steps)
+        join_steps(&self.steps(i))
     }
 
     /// The steps of a path from its root.

@@ -164,7 +164,9 @@ my @METRICS = qw(alloc_bytes alloc_count free_bytes free_count net_bytes sv_delt
 # retained minus what was freed of older blocks is the net growth, and what
 # was live at the peak minus what was freed of older blocks before it is
 # the heap's peak.
-# The first module a script uses that the perl under test lacks, if any.
+# The first CPAN module a script uses that the perl under test cannot
+# load, if any: a perl built for the version matrix (scripts/perl-matrix.sh)
+# has only its core modules, and Debian's XS modules are built for its own perl.
 sub missing_module {
     my ($script) = @_;
     my %seen;
