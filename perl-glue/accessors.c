@@ -212,6 +212,18 @@ void memprof_for_each_arena(void *interp, void (*each)(void *ctx, const void *bl
     }
 }
 
+/* The shared string table's bucket array: like the arenas it doubles as
+ * the program's distinct hash keys grow and never shrinks, so a block that
+ * made a thousand keys and freed them leaves it bigger (and whether it
+ * doubles inside a block depends on how many keys, %ENV's among them, came
+ * before). Kept apart from memprof_for_each_arena, which the heap walker
+ * also uses: it accounts the table as a root of its own. */
+const void *memprof_strtab_array(void *interp)
+{
+    MP_dTHX(interp);
+    return PL_strtab != NULL ? (const void *)HvARRAY(PL_strtab) : NULL;
+}
+
 /* Call a Perl sub as ($package, $file, $line, $bytes), trapping any die. */
 void memprof_call_trace_callback(void *interp, void *callback, const char *pkg, const char *file,
                                  uint32_t line, int64_t bytes)

@@ -263,6 +263,7 @@ uint64_t memprof_sites_live_since(const struct memprof_sites *s, uint64_t since,
  * arenas and the arena sets holding them (sv.c), and perl's stacks.  The
  * profile calls these "arena" bytes. */
 void memprof_for_each_arena(void *interp, void (*each)(void *ctx, const void *block), void *ctx);
+const void *memprof_strtab_array(void *interp);
 /* Call a trace callback as ($package, $file, $line, $bytes), trapping die. */
 void memprof_call_trace_callback(void *interp, void *callback, const char *pkg, const char *file,
                                  uint32_t line, int64_t bytes);

@@ -34,6 +34,15 @@ cmp_ok( $clean->{allocated}, '>', 100_000, '... though it allocated' );
 is( $clean->{net}, $clean->{allocated} - $clean->{freed}, 'net is allocated minus freed' );
 ok( exists $clean->{retained_arena}, 'arena growth is reported apart' );
 
+# 150,000 new hash keys double perl's shared string table at least once,
+# whatever keys (%ENV's among them) came before; its bucket array is kept,
+# like the arenas, and is not something the block holds.
+# (The names are made outside: "key$_" would leave its pad target's buffer.)
+my @names = map {"key$_"} 1 .. 150_000;
+my $keys = Devel::MemProf::measure( sub { my %h; $h{$_} = 1 for @names; undef %h; } );
+is( $keys->{retained}, 0, 'keys made and freed retain 0 bytes though the string table grew' );
+cmp_ok( $keys->{retained_arena}, '>=', 150_000 * 8, '... its bucket array is reported with the arenas' );
+
 my $died = eval { Devel::MemProf::measure( sub { die "inside\n" } ); 1 };
 ok( !$died, 'a die inside the block propagates' );
 is( $@, "inside\n", '... with its message' );

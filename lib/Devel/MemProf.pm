@@ -402,7 +402,8 @@ any line of the program. C<set_callback(undef)> removes it.
 Run C<code> and return a hash of what it did: C<allocated> and C<allocations>,
 C<freed> and C<frees>, C<net>, C<retained> (bytes it allocated that are still
 allocated after it returned and its temporaries were freed) and
-C<retained_arena> (arena blocks it caused perl to allocate, reported apart),
+C<retained_arena> (arena blocks, stacks and the shared string table's
+buckets it caused perl to allocate or grow, which perl keeps: reported apart),
 C<peak> (how far the live heap rose above where it was when the code began, at
 its highest), C<sv_delta> (the change in the number of live scalars) and
 C<sites>, a list of the lines that allocated inside the code, each a hash of

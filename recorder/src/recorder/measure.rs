@@ -37,7 +37,8 @@ struct State {
 }
 
 /// Arena blocks born during the measured block: perl keeps them for
-/// later SVs, so they are reported apart from what the code holds.
+/// later SVs, so they are reported apart from what the code holds.  The
+/// shared string table's bucket array is one of them for this purpose.
 extern "C" fn add_new_arena(ctx: *mut c_void, block: *const c_void) {
     // SAFETY: ctx is the ArenaSum of measure_end.
     let sum = unsafe { &mut *ctx.cast::<ArenaSum>() };
@@ -305,11 +306,19 @@ pub extern "C" fn memprof_rs_measure_end(interp: Interp, m: *mut memprof_measure
     unsafe {
         perl::memprof_for_each_arena(interp, Some(collect_arena), (&mut arenas as *mut Vec<usize>).cast());
     }
+    // SAFETY: the interpreter is live.
+    let strtab = unsafe { perl::memprof_strtab_array(interp) };
+    if !strtab.is_null() {
+        arenas.push(strtab as usize);
+    }
     arenas.sort_unstable();
     let mut sum = ArenaSum { table: &s.table, since: m.start_births, bytes: 0 };
-    // SAFETY: as above.
+    // SAFETY: as above; the string table's array is a live allocation.
     unsafe {
         perl::memprof_for_each_arena(interp, Some(add_new_arena), (&mut sum as *mut ArenaSum).cast());
+        if !strtab.is_null() {
+            add_new_arena((&mut sum as *mut ArenaSum).cast(), strtab);
+        }
         m.retained_bytes = perl::memprof_sites_live_since(
             &*s.table,
             m.start_births,
