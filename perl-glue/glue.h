@@ -26,4 +26,8 @@ extern __thread struct memprof_tls memprof_tls_data
 /* runloop.c: the runloop measure() runs its block under outside a profile. */
 int memprof_measure_runops(pTHX);
 
+/* heap_core.c: blocks whose layout only perl's core headers give. */
+void memprof_heap_op_slabs(const void *root, void (*each)(void *ctx, const void *block), void *ctx);
+void memprof_heap_regex_blocks(const void *rx, void (*each)(void *ctx, const void *block), void *ctx);
+
 #endif

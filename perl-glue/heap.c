@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "glue.h"
+#include "perliol.h"
 
 /* 5.38 on, HvHasAUX says whether a hash has its aux struct; before, SvOOK
  * did (build.rs tests for the flag). */
@@ -535,6 +536,46 @@ static void add_shared_block(struct walk *w, uint32_t node, const void *block)
         w->out->totals.shared_skipped++;
 }
 
+/* heap_core.c hands blocks to these. */
+struct owner {
+    struct walk *w;
+    uint32_t node;
+};
+
+static void owned_shared_block(void *ctx, const void *block)
+{
+    const struct owner *o = ctx;
+    add_shared_block(o->w, o->node, block);
+}
+
+static void owned_block(void *ctx, const void *block)
+{
+    const struct owner *o = ctx;
+    add_block(o->w, o->node, block);
+}
+
+/* A handle's layers (perlio.c's PerlIO_push allocates each) and the
+ * buffer of each that is a PerlIOBuf (perlio, crlf), told by its
+ * get_base, the buffer's allocator; a read and a write handle may be one. */
+static void add_perlio(struct walk *w, uint32_t node, PerlIO *f)
+{
+    dTHXa(w->interp);
+    if (f == NULL)
+        return;
+    for (PerlIOl *l = *f; l != NULL; l = l->next) {
+        if (!pset_add(w, &w->shared, l)) {
+            w->out->totals.shared_skipped++;
+            return;
+        }
+        add_block(w, node, l);
+        if (l->tab != NULL && l->tab->Get_base == PerlIOBuf_get_base) {
+            const PerlIOBuf *b = (const PerlIOBuf *)l;
+            if (b->buf != NULL && b->buf != (const STDCHAR *)&b->oneword)
+                add_block(w, node, b->buf);
+        }
+    }
+}
+
 /* The head and body of an SV in the arenas (what sv.c's bodies_by_type
  * allocates, less the parts of a body it does not allocate). */
 static uint64_t arena_size(const SV *sv)
@@ -792,6 +833,13 @@ static void account(struct walk *w, const SV *sv, uint32_t node)
             break;
         if (CvDYNFILE(cv))
             add_block(w, node, CvFILE(cv));
+        /* Its ops, in slabs a closure shares with its prototype; the main
+         * program's are PL_main_root's. */
+        const OP *root = CvROOT(cv);
+        if (root == NULL && cv == PL_main_cv)
+            root = PL_main_root;
+        struct owner owner = { w, node };
+        memprof_heap_op_slabs(root, owned_shared_block, &owner);
         PADLIST *pl = CvPADLIST(cv);
         if (pl == NULL)
             break;
@@ -820,14 +868,27 @@ static void account(struct walk *w, const SV *sv, uint32_t node)
         add_block(w, node, IoTOP_NAME(io));
         add_block(w, node, IoFMT_NAME(io));
         add_block(w, node, IoBOTTOM_NAME(io));
+        add_perlio(w, node, IoIFP(io));
+        add_perlio(w, node, IoOFP(io));
         break;
     }
     case SVt_REGEXP: {
         const struct regexp *rx = ReANY((const REGEXP *)sv);
+        /* The pattern as a string (RX_WRAPPED): a copy's is its mother's. */
+        if (SvLEN(sv) != 0 && SvPVX_const(sv) != NULL)
+            add_block(w, node, SvPVX_const(sv));
         /* A copy of a qr// (mother_re) shares its compiled program. */
-        if (rx->mother_re == NULL)
-            add_shared_block(w, node, rx->pprivate);
+        if (rx->mother_re == NULL && rx->pprivate != NULL && pset_add(w, &w->shared, rx->pprivate)) {
+            add_block(w, node, rx->pprivate);
+            struct owner owner = { w, node };
+            memprof_heap_regex_blocks(sv, owned_block, &owner);
+        }
         add_block(w, node, rx->offs);
+        add_block(w, node, rx->substrs);
+        /* The last match's copy of the string it matched (not a
+         * copy-on-write one: that is saved_copy, an SV of its own). */
+        if (RXp_MATCH_COPIED(rx))
+            add_block(w, node, rx->subbeg);
         break;
     }
     default:
@@ -1045,6 +1106,21 @@ static void expand(struct walk *w, const SV *sv, uint32_t node)
             reach(w, (const SV *)GvFORM(gv), node);
         }
         break;
+    case SVt_REGEXP: {
+        const struct regexp *rx = ReANY((const REGEXP *)sv);
+        reach(w, (const SV *)rx->mother_re, node);
+        reach(w, (const SV *)rx->paren_names, node);
+        reach(w, (const SV *)rx->qr_anoncv, node);
+#ifdef PERL_ANY_COW
+        reach(w, rx->saved_copy, node);
+#endif
+        if (rx->substrs != NULL)
+            for (size_t i = 0; i < sizeof rx->substrs->data / sizeof rx->substrs->data[0]; i++) {
+                reach(w, rx->substrs->data[i].substr, node);
+                reach(w, rx->substrs->data[i].utf8_substr, node);
+            }
+        break;
+    }
     case SVt_PVIO: {
         const IO *io = (const IO *)sv;
         reach(w, (const SV *)IoTOP_GV(io), node);
