@@ -852,7 +852,12 @@ static void account(struct walk *w, const SV *sv, uint32_t node)
             add_block(w, node, PadnamelistARRAY(pnl));
             for (SSize_t i = 0; i <= PadnamelistMAX(pnl); i++) {
                 PADNAME *pn = PadnamelistARRAY(pnl)[i];
-                if (pn != NULL && pn != &PL_padname_undef && pn != &PL_padname_const)
+                if (pn == NULL || pn == &PL_padname_undef || pn == &PL_padname_const)
+                    continue;
+                /* Only a name more than one list holds needs remembering. */
+                if (PadnameREFCNT(pn) == 1)
+                    add_block(w, node, pn);
+                else
                     add_shared_block(w, node, pn);
             }
         }
@@ -1025,6 +1030,9 @@ static void expand(struct walk *w, const SV *sv, uint32_t node)
             break;
         for (SSize_t i = 0; i <= AvFILLp(av); i++) {
             const SV *e = AvARRAY(av)[i];
+            /* As drain does: the heads a few elements on. */
+            if (i + 8 <= AvFILLp(av) && AvARRAY(av)[i + 8] != NULL)
+                __builtin_prefetch(AvARRAY(av)[i + 8]);
             if (e == NULL)
                 continue;
             uint32_t at = node;
@@ -1054,6 +1062,11 @@ static void expand(struct walk *w, const SV *sv, uint32_t node)
             break;
         const STRLEN max = HvMAX(hv);
         for (STRLEN i = 0; i <= max; i++) {
+            /* As drain does: the entries a few buckets on, nearer their values. */
+            if (i + 8 <= max && HvARRAY(hv)[i + 8] != NULL)
+                __builtin_prefetch(HvARRAY(hv)[i + 8]);
+            if (i + 4 <= max && HvARRAY(hv)[i + 4] != NULL)
+                __builtin_prefetch(HeVAL(HvARRAY(hv)[i + 4]));
             for (const HE *he = HvARRAY(hv)[i]; he != NULL; he = HeNEXT(he)) {
                 const SV *val = HeVAL(he);
                 if (HeKLEN(he) == HEf_SVKEY)
@@ -1135,9 +1148,23 @@ static void expand(struct walk *w, const SV *sv, uint32_t node)
 
 static void drain(struct walk *w)
 {
+    /* The walk is bound by cache misses on SVs met in no useful order:
+     * ask for the heads of the SVs a few places ahead in the queue, then,
+     * nearer, for their bodies and what a container's body points to. */
     while (w->queue_head < w->queue.len && !w->failed) {
-        const struct queued q = ((struct queued *)w->queue.p)[w->queue_head++];
-        expand(w, q.sv, q.node);
+        const struct queued *const at = (const struct queued *)w->queue.p;
+        const size_t head = w->queue_head++;
+        if (head + 16 < w->queue.len)
+            __builtin_prefetch(at[head + 16].sv);
+        if (head + 8 < w->queue.len) {
+            const SV *ahead = at[head + 8].sv;
+            __builtin_prefetch(SvANY(ahead));
+            if (SvTYPE(ahead) == SVt_PVAV)
+                __builtin_prefetch(AvARRAY((const AV *)ahead));
+            else if (SvTYPE(ahead) == SVt_PVHV)
+                __builtin_prefetch(HvARRAY((const HV *)ahead));
+        }
+        expand(w, at[head].sv, at[head].node);
     }
     w->queue.len = w->queue_head = 0;
 }
