@@ -879,10 +879,11 @@ static void account(struct walk *w, const SV *sv, uint32_t node)
     }
     case SVt_REGEXP: {
         const struct regexp *rx = ReANY((const REGEXP *)sv);
-        /* The pattern as a string (RX_WRAPPED): a copy's is its mother's. */
-        if (SvLEN(sv) != 0 && SvPVX_const(sv) != NULL)
-            add_block(w, node, SvPVX_const(sv));
-        /* A copy of a qr// (mother_re) shares its compiled program. */
+        /* A copy of a qr// (mother_re) shares its mother's pattern string
+         * (RX_WRAPPED: the PV from 5.28 on, a field of the body before)
+         * and compiled program. */
+        if (rx->mother_re == NULL)
+            add_block(w, node, RX_WRAPPED((REGEXP *)sv));
         if (rx->mother_re == NULL && rx->pprivate != NULL && pset_add(w, &w->shared, rx->pprivate)) {
             add_block(w, node, rx->pprivate);
             struct owner owner = { w, node };
