@@ -149,7 +149,10 @@ struct memprof_tls {
                             * thread's interpreter on the joining OS thread */
     uint64_t snap_alloc_count; /* counters when the last delta was credited */
     uint64_t snap_free_count;
+    uint64_t snap_alloc_bytes;
+    uint64_t snap_free_bytes;
     int64_t snap_sv_count;
+    int64_t snap_peak;         /* `peak` when the last new peak was recorded */
 
     /* The innermost sub/eval/format frame at the last boundary. */
     struct memprof_identity id;
@@ -185,9 +188,18 @@ struct memprof_tls {
     /* A forked child that has not reached a statement boundary yet (the
      * child of system() or qx//, about to exec): it writes no profile. */
     uint8_t fresh_child;
-    /* MEMPROF_SV_LOG_SIZE records while profiling runs, else NULL. */
-    struct memprof_sv_record *sv_log;
-    uint32_t sv_log_len;
+    /* MEMPROF_CREDIT_LOG_SIZE records while profiling runs, else NULL. */
+    struct memprof_credit *credit_log;
+    uint32_t credit_log_len;
+    /* Whether the runloop may log what a statement allocated and freed
+     * too, not only its change in SVs (profiling runs without a trace or
+     * native frames), and how many such credits until the recorder's
+     * next look at the clock (its timeline). */
+    uint8_t credit_fast;
+    uint32_t tick_countdown;
+    /* MEMPROF_ENTRY_MEMO_SIZE slots while profiling runs, else NULL. */
+    struct memprof_entry_memo *entry_memo;
+    uint32_t entry_generation;
     /* MEMPROF=native: every allocation takes the cold path that unwinds
      * its C stack (native.c).  Non-zero only while profiling runs. */
     uint8_t native;
@@ -219,17 +231,59 @@ struct memprof_native_totals {
 #define MEMPROF_UNRESOLVED UINT32_MAX
 #define MEMPROF_NO_SITE (UINT32_MAX - 1)
 
-/* A change in PL_sv_count with no allocation or free, logged by the
- * runloop without calling into Rust: most sub calls and returns move
- * only that.  The recorder adds the log up at its next flush. */
-struct memprof_sv_record {
+/* The entry of a (node, file, line) under the current label, as the
+ * recorder last found it, so that the runloop and the hooks can credit a
+ * statement without asking: valid while `generation` is the thread's
+ * entry_generation (which the recorder bumps when labels or entries change,
+ * or site tracking starts; 0 is never one). */
+struct memprof_entry_memo {
     uint32_t node;
     uint32_t file;
     uint32_t line;
-    int32_t delta;
+    uint32_t entry;
+    uint32_t generation;
 };
 
-#define MEMPROF_SV_LOG_SIZE 4096
+#define MEMPROF_ENTRY_MEMO_SIZE 4096 /* a power of two */
+
+static inline uint32_t memprof_entry_memo_index(uint32_t node, uint32_t file, uint32_t line)
+{
+    const uint64_t h = ((uint64_t)node << 40 ^ (uint64_t)file << 20 ^ line) * UINT64_C(0x9E3779B97F4A7C15);
+    return (uint32_t)(h >> 52) & (MEMPROF_ENTRY_MEMO_SIZE - 1);
+}
+
+/* The current location's entry, or MEMPROF_UNRESOLVED. */
+static inline uint32_t memprof_entry_memo_find(const struct memprof_tls *t)
+{
+    if (t->entry_memo == NULL)
+        return MEMPROF_UNRESOLVED;
+    const struct memprof_entry_memo *m = &t->entry_memo[memprof_entry_memo_index(t->cur_node, t->cur_file, t->cur_line)];
+    if (m->generation == t->entry_generation && m->node == t->cur_node && m->file == t->cur_file
+        && m->line == t->cur_line)
+        return m->entry;
+    return MEMPROF_UNRESOLVED;
+}
+
+/* What moved during one statement, logged by the runloop without calling
+ * into Rust: a change in PL_sv_count (most sub calls and returns move only
+ * that) and, with credit_fast, what it allocated and freed.  The recorder
+ * adds the log up when it is full or when something reads the figures.
+ * `entry` is the statement's entry when site tracking resolved it
+ * (cur_site), else MEMPROF_UNRESOLVED and the recorder finds it by node,
+ * file and line. */
+struct memprof_credit {
+    uint32_t node;
+    uint32_t file;
+    uint32_t line;
+    uint32_t entry;
+    int64_t sv_delta;
+    uint64_t alloc_bytes;
+    uint64_t alloc_count;
+    uint64_t free_bytes;
+    uint64_t free_count;
+};
+
+#define MEMPROF_CREDIT_LOG_SIZE 4096
 
 /* One hooked libc function: the name its GOT slots are bound to, our
  * replacement, and where the original address is kept. */
@@ -326,6 +380,7 @@ int memprof_cop_cacheable(const void *cop);
 const void *memprof_cv_start_op(const void *cv);
 /* runloop.c: the node memo's slot for (parent node, caller's COP, CV). */
 uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv);
+uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line);
 /* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
  * sub's own name (or "__ANON__") and sets *is_anon, and in *utf8 which of
  * the two are UTF-8 (else they are Latin-1: perl stores a name whose

@@ -16,6 +16,7 @@
  * something actually changed.
  */
 #include "glue.h"
+#include "alloc/sites.h"
 
 /* The file cache's one hash: the runloop and the recorder (through
  * memprof_file_slot) both find a COP's slot here. */
@@ -88,6 +89,11 @@ static inline uint32_t node_memo_index(uint32_t parent, const void *oldcop, cons
 uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv)
 {
     return node_memo_index(parent, oldcop, cv);
+}
+
+uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line)
+{
+    return memprof_entry_memo_index(node, file, line);
 }
 
 #ifdef MEMPROF_HAVE_CXSUBIX
@@ -216,16 +222,31 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         t->fresh_child = 0;
 
     const int64_t sv_count = (int64_t)PL_sv_count;
-    if (t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count) {
-        memprof_rs_flush(MP_INTERP, t, sv_count);
-    } else if (sv_count != t->snap_sv_count) {
-        if (t->sv_log != NULL && t->sv_log_len < MEMPROF_SV_LOG_SIZE) {
-            struct memprof_sv_record *r = &t->sv_log[t->sv_log_len++];
+    const int moved = t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count;
+    if (moved || sv_count != t->snap_sv_count) {
+        /* The recorder itself takes a new peak (it notes when and where),
+         * the timeline's turn, and what happens while threads share the
+         * tables (their merge reads the figures from another thread). */
+        if (t->credit_log != NULL && t->credit_log_len < MEMPROF_CREDIT_LOG_SIZE
+            && (!moved
+                || (t->credit_fast && t->peak <= t->snap_peak && t->tick_countdown > 0
+                    && !__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED)))) {
+            struct memprof_credit *r = &t->credit_log[t->credit_log_len++];
             r->node = t->cur_node;
             r->file = t->cur_file;
             r->line = t->cur_line;
-            r->delta = (int32_t)(sv_count - t->snap_sv_count);
+            r->entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
+            r->sv_delta = sv_count - t->snap_sv_count;
+            r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
+            r->alloc_count = t->alloc_count - t->snap_alloc_count;
+            r->free_bytes = t->free_bytes - t->snap_free_bytes;
+            r->free_count = t->free_count - t->snap_free_count;
             t->snap_sv_count = sv_count;
+            t->snap_alloc_bytes = t->alloc_bytes;
+            t->snap_alloc_count = t->alloc_count;
+            t->snap_free_bytes = t->free_bytes;
+            t->snap_free_count = t->free_count;
+            t->tick_countdown -= (uint32_t)moved;
         } else {
             memprof_rs_flush(MP_INTERP, t, sv_count);
         }
@@ -233,8 +254,20 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     if (t->recorder == NULL) /* the flush finished the profile */
         return;
 
-    /* Identity of the innermost frame: its sub, format or eval context. */
+    /* Identity of the innermost frame: its sub, format or eval context.
+     * The same pad and stackinfo are the same frame (memprof_quick_boundary):
+     * a statement that allocated needs no more than one that did not. */
     const PERL_SI *const si = PL_curstackinfo;
+    if (PL_comppad == t->id.pad && t->id.pad != NULL && si == t->id.si && cop->op_slabbed) {
+        const struct memprof_file_slot *const slot = file_slot(t, cop);
+        if (slot->cop == cop) {
+            t->cur_file = slot->file;
+            t->cur_line = CopLINE(cop);
+            t->compile_line = NULL;
+            t->cur_site = MEMPROF_UNRESOLVED;
+            return;
+        }
+    }
     const I32 ix = memprof_cxsubix(si);
     const void *cv = NULL;
     const void *oldcop = NULL;

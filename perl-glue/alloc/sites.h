@@ -103,7 +103,9 @@ static inline void memprof_site_alloc(struct memprof_tls *t, struct memprof_site
     }
     uint32_t site = t->cur_site;
     if (site == MEMPROF_UNRESOLVED) {
-        site = memprof_rs_current_site(t);
+        site = memprof_entry_memo_find(t);
+        if (site == MEMPROF_UNRESOLVED)
+            site = memprof_rs_current_site(t);
         t->cur_site = site;
     }
     if (site == MEMPROF_NO_SITE || s->failed)

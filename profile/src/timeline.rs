@@ -10,8 +10,10 @@ use std::time::Instant;
 
 /// At most this many samples are kept.
 pub const MAX_SAMPLES: usize = 2048;
-/// The clock is read on every this-many-th credit, not on each.
-const CHECK_EVERY: u32 = 8;
+/// The clock is read on every this-many-th credit, not on each (a
+/// statement's credit takes tens of nanoseconds: 32 are still far inside
+/// the first interval between samples).
+pub const CHECK_EVERY: u32 = 32;
 /// The allocation hook asks for a sample every this many allocations.
 pub const ALLOCATIONS_PER_CHECK: u32 = 4096;
 /// The first interval between samples, in seconds.
@@ -22,20 +24,12 @@ pub struct Timeline {
     samples: Vec<Sample>,
     interval: f64,
     next: f64,
-    countdown: u32,
     peak: Option<Sample>,
 }
 
 impl Default for Timeline {
     fn default() -> Self {
-        Timeline {
-            start: Instant::now(),
-            samples: Vec::new(),
-            interval: FIRST_INTERVAL,
-            next: 0.0,
-            countdown: 0,
-            peak: None,
-        }
+        Timeline { start: Instant::now(), samples: Vec::new(), interval: FIRST_INTERVAL, next: 0.0, peak: None }
     }
 }
 
@@ -49,13 +43,15 @@ impl Timeline {
         self.start.elapsed().as_secs_f64()
     }
 
-    /// Called whenever memory moved: take a sample if one is due.
-    pub fn tick(&mut self, live: i64, entry: u32) {
-        if self.countdown > 0 {
-            self.countdown -= 1;
+    /// Called whenever memory moved: take a sample if one is due.  The
+    /// caller keeps the countdown to the next look at the clock (the
+    /// recorder's runloop counts its own credits down on it).
+    pub fn tick(&mut self, countdown: &mut u32, live: i64, entry: u32) {
+        if *countdown > 0 {
+            *countdown -= 1;
             return;
         }
-        self.countdown = CHECK_EVERY;
+        *countdown = CHECK_EVERY;
         self.sample(live, entry);
     }
 

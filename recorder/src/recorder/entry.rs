@@ -63,8 +63,9 @@ pub(super) extern "C" fn after_fork_in_child() {
     // The child's first boundary takes the full path, which clears it.
     t.id.pad = std::ptr::null();
     // Logged changes before the fork are the parent's.
-    t.sv_log_len = 0;
+    t.credit_log_len = 0;
     r.tables.clear_entries();
+    Recorder::forget_entry_memo(t);
     r.marks.clear();
     // SAFETY: getpid has no preconditions.
     r.pid = unsafe { libc::getpid() } as u32;
@@ -297,7 +298,7 @@ pub extern "C" fn memprof_rs_dump(interp: Interp) -> *const c_char {
     }
     take_boundary(interp);
     with_recorder(|r, t| {
-        r.drain_sv_log(t);
+        r.drain_log(t);
         unaccounted(t, || r.dump());
         r.returned.as_ptr()
     })

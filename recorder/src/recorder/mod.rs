@@ -68,13 +68,8 @@ pub struct Recorder {
     main_node: u32,
     script_file: u32,
     pseudo: Pseudo,
-    /// Byte counters when the last delta was credited (the counts live in TLS).
-    snap_alloc_bytes: u64,
-    snap_free_bytes: u64,
     /// `live` when profiling started: the heap's growth is measured from it.
     start_live: i64,
-    /// The highest `peak` already attributed.
-    snap_peak: i64,
     peak: Peak,
     main_done: bool,
     main_leave_patched: bool,
@@ -100,8 +95,10 @@ pub struct Recorder {
     perl_hooks: bool,
     /// `sigexit`'s signals, for Devel/MemProf.pm to install handlers for.
     sigexit_names: std::ffi::CString,
-    /// Where the runloop logs sv-count-only changes while running.
-    sv_log: Vec<perl::memprof_sv_record>,
+    /// Where the runloop logs what statements moved while running.
+    credit_log: Vec<perl::memprof_credit>,
+    /// The entries the runloop and the hooks find without asking.
+    entry_memo: Vec<perl::memprof_entry_memo>,
     /// A perl thread's recorder (not the main thread's): see threads.rs.
     thread: Option<threads::ThreadInfo>,
     /// `dump_signal`'s signal, for Devel/MemProf.pm.
@@ -206,10 +203,7 @@ impl Recorder {
             main_node,
             script_file,
             pseudo,
-            snap_alloc_bytes: 0,
-            snap_free_bytes: 0,
             start_live: 0,
-            snap_peak: 0,
             peak: Peak { bytes: 0, entry: NONE },
             main_done: false,
             main_leave_patched: false,
@@ -228,7 +222,8 @@ impl Recorder {
             sigexit_names,
             trace,
             perl_hooks: false,
-            sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
+            credit_log: vec![perl::memprof_credit::default(); perl::MEMPROF_CREDIT_LOG_SIZE as usize],
+            entry_memo: vec![perl::memprof_entry_memo::default(); perl::MEMPROF_ENTRY_MEMO_SIZE as usize],
             thread: None,
             dump_signal_name,
             dumps: 0,
@@ -244,11 +239,11 @@ impl Recorder {
         t.snap_free_count = t.free_count;
         // SAFETY: the interpreter is live.
         t.snap_sv_count = unsafe { perl::memprof_sv_count(self.interp) };
-        self.snap_alloc_bytes = t.alloc_bytes;
-        self.snap_free_bytes = t.free_bytes;
+        t.snap_alloc_bytes = t.alloc_bytes;
+        t.snap_free_bytes = t.free_bytes;
         t.peak = t.live;
         self.start_live = t.live;
-        self.snap_peak = t.live;
+        t.snap_peak = t.live;
         self.peak = Peak { bytes: 0, entry: NONE };
         self.timeline = Timeline::new();
         if let Some(s) = self.sites.as_mut() {
@@ -271,8 +266,8 @@ impl Recorder {
     fn flush(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<trace::Callback> {
         // The log is added up when full, or by whatever reads the figures
         // (credit, set_state, set_label, dump): not at every statement.
-        if t.sv_log_len as usize >= self.sv_log.len() {
-            self.drain_sv_log(t);
+        if t.credit_log_len as usize >= self.credit_log.len() {
+            self.drain_log(t);
         }
         let (node, file, line, net) = self.credit_moved(t, sv_count)?;
         self.trace(node, file, line, net)
@@ -280,52 +275,94 @@ impl Recorder {
 
     /// Change state; the runloop may log sv-only changes only while running.
     fn set_state(&mut self, t: &mut memprof_tls, state: State) {
-        self.drain_sv_log(t);
+        self.drain_log(t);
         self.state = state;
         // The runloop resolves frames itself only while running (the next
         // sync says so again).
         t.shadow_fast = 0;
         if state == State::Running {
-            t.sv_log = self.sv_log.as_mut_ptr();
+            t.credit_log = self.credit_log.as_mut_ptr();
+            Self::forget_entry_memo(t);
+            t.entry_memo = self.entry_memo.as_mut_ptr();
         } else {
-            t.sv_log = std::ptr::null_mut();
+            t.credit_log = std::ptr::null_mut();
+            t.entry_memo = std::ptr::null_mut();
         }
         self.update_native(t);
+        self.update_credit_fast(t);
     }
 
-    /// Add up what the runloop logged (see memprof_sv_record).
-    fn drain_sv_log(&mut self, t: &mut memprof_tls) {
-        let n = (t.sv_log_len as usize).min(self.sv_log.len());
-        t.sv_log_len = 0;
-        if t.sv_log.is_null() {
+    /// Whether the runloop may log allocations itself: the recorder needs
+    /// to see each statement when it traces one or credits native frames.
+    pub(super) fn update_credit_fast(&self, t: &mut memprof_tls) {
+        t.credit_fast = u8::from(self.state == State::Running && self.trace.is_none() && self.native.is_none());
+    }
+
+    /// The entry of a location while running, remembered for the runloop
+    /// and the hooks (memprof_entry_memo_find); with site tracking its
+    /// figures exist, as the hooks then credit blocks to it.
+    pub(super) fn running_entry(&mut self, t: &memprof_tls, node: u32, file: u32, line: u32) -> u32 {
+        let entry = self.tables.entry(node, file, line);
+        if let Some(s) = self.sites.as_mut() {
+            s.ensure(entry);
+        }
+        // SAFETY: a pure function of its arguments.
+        let slot = unsafe { perl::memprof_entry_memo_slot(node, file, line) } as usize;
+        if let Some(m) = self.entry_memo.get_mut(slot) {
+            *m = perl::memprof_entry_memo { node, file, line, entry, generation: t.entry_generation };
+        }
+        entry
+    }
+
+    /// Entries or the labels they are under changed, or site tracking
+    /// began: what the memo says may no longer hold.
+    pub(super) fn forget_entry_memo(t: &mut memprof_tls) {
+        t.entry_generation = t.entry_generation.wrapping_add(1).max(1);
+    }
+
+    /// Add up what the runloop logged (see memprof_credit).
+    fn drain_log(&mut self, t: &mut memprof_tls) {
+        let n = (t.credit_log_len as usize).min(self.credit_log.len());
+        t.credit_log_len = 0;
+        if t.credit_log.is_null() {
             return;
         }
         for i in 0..n {
-            let r = self.sv_log[i];
-            let entry = self.tables.entry(r.node, r.file, r.line);
-            self.tables.entries[entry as usize].metrics.sv_delta += i64::from(r.delta);
+            let r = self.credit_log[i];
+            let entry = match r.entry {
+                e if (e as usize) < self.tables.entries.len() => e,
+                _ => self.running_entry(t, r.node, r.file, r.line),
+            };
+            self.tables.entries[entry as usize].metrics.add(&Metrics {
+                alloc_bytes: r.alloc_bytes,
+                alloc_count: r.alloc_count,
+                free_bytes: r.free_bytes,
+                free_count: r.free_count,
+                sv_delta: r.sv_delta,
+                ..Metrics::default()
+            });
         }
     }
 
     /// Credit what moved since the last credit to the current location;
     /// returns the location and its net growth.
     fn credit(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
-        self.drain_sv_log(t);
+        self.drain_log(t);
         self.credit_moved(t, sv_count)
     }
 
     /// The same, leaving the SV log as it is.
     fn credit_moved(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
         let delta = Metrics {
-            alloc_bytes: t.alloc_bytes - self.snap_alloc_bytes,
+            alloc_bytes: t.alloc_bytes - t.snap_alloc_bytes,
             alloc_count: t.alloc_count - t.snap_alloc_count,
-            free_bytes: t.free_bytes - self.snap_free_bytes,
+            free_bytes: t.free_bytes - t.snap_free_bytes,
             free_count: t.free_count - t.snap_free_count,
             sv_delta: sv_count - t.snap_sv_count,
             ..Metrics::default()
         };
-        self.snap_alloc_bytes = t.alloc_bytes;
-        self.snap_free_bytes = t.free_bytes;
+        t.snap_alloc_bytes = t.alloc_bytes;
+        t.snap_free_bytes = t.free_bytes;
         t.snap_alloc_count = t.alloc_count;
         t.snap_free_count = t.free_count;
         t.snap_sv_count = sv_count;
@@ -336,18 +373,18 @@ impl Recorder {
         };
         // With site tracking the statement's first allocation looked its
         // entry up already (current_site).
-        let entry = if self.state == State::Running && t.cur_site < perl::MEMPROF_NO_SITE {
-            t.cur_site
-        } else {
-            self.tables.entry(node, file, line)
+        let entry = match self.state {
+            State::Running if t.cur_site < perl::MEMPROF_NO_SITE => t.cur_site,
+            State::Running => self.running_entry(t, node, file, line),
+            _ => self.tables.entry(node, file, line),
         };
         self.tables.entries[entry as usize].metrics.add(&delta);
-        if t.peak > self.snap_peak {
-            self.snap_peak = t.peak;
+        if t.peak > t.snap_peak {
+            t.snap_peak = t.peak;
             self.peak = Peak { bytes: t.peak - self.start_live, entry };
             self.timeline.peak(self.peak.bytes, entry);
         }
-        self.timeline.tick(t.live - self.start_live, entry);
+        self.timeline.tick(&mut t.tick_countdown, t.live - self.start_live, entry);
         Some((node, file, line, delta.net_bytes()))
     }
 
@@ -407,8 +444,9 @@ impl Recorder {
 
     /// Make a label current; what is credited from now on is under it.
     fn set_label(&mut self, t: &mut memprof_tls, name: Option<&str>, start: bool) {
-        self.drain_sv_log(t);
+        self.drain_log(t);
         self.tables.set_label(name, start);
+        Self::forget_entry_memo(t);
         t.cur_site = perl::MEMPROF_UNRESOLVED;
     }
 

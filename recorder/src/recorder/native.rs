@@ -234,7 +234,7 @@ impl Recorder {
             m.alloc_count += 1;
             // Counted in the thread's totals, credited here: the next
             // boundary's delta leaves it out.
-            self.snap_alloc_bytes += size;
+            t.snap_alloc_bytes += size;
             t.snap_alloc_count += 1;
             if let Some(s) = self.sites.as_mut() {
                 s.ensure(entry);

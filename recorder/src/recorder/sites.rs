@@ -130,6 +130,8 @@ impl Recorder {
             s.table.stats = s.stats.as_mut_ptr();
             t.sites = &mut *s.table;
             t.cur_site = perl::MEMPROF_UNRESOLVED;
+            // The memo's entries may have no figures in this table.
+            Self::forget_entry_memo(t);
         }
     }
 
@@ -141,7 +143,7 @@ impl Recorder {
     /// The entry allocations are credited to now.
     pub(super) fn current_site(&mut self, t: &memprof_tls) -> u32 {
         let entry = match self.state {
-            State::Running => self.tables.entry(t.cur_node, t.cur_file, t.cur_line),
+            State::Running => self.running_entry(t, t.cur_node, t.cur_file, t.cur_line),
             State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
             State::Pending | State::Finished if self.measuring > 0 => {
                 let (file, line) = self.measured_line();

@@ -135,12 +135,13 @@ pub extern "C" fn memprof_rs_set_callback(interp: perl::Interp, cv: *mut c_void)
     if cv.is_null() && r.opts.trace == 0 {
         // Tracing was only on for the callback.
         r.trace = None;
-        return;
-    }
-    trace.callback = if cv.is_null() {
-        std::ptr::null_mut()
     } else {
-        // SAFETY: cv is a live CV from the XSUB's argument.
-        unsafe { perl::memprof_sv_ref(interp, cv) }
-    };
+        trace.callback = if cv.is_null() {
+            std::ptr::null_mut()
+        } else {
+            // SAFETY: cv is a live CV from the XSUB's argument.
+            unsafe { perl::memprof_sv_ref(interp, cv) }
+        };
+    }
+    r.update_credit_fast(t);
 }
