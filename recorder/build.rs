@@ -91,7 +91,16 @@ fn main() {
         panic!("perl's headers ({perl}) define neither CXp_EVALBLOCK nor CXp_TRYBLOCK: not a supported perl");
     }
     // alloc/ holds the allocation hooks, which include no perl header.
-    let glue = ["runloop.c", "alloc/alloc_hooks.c", "alloc/sites.c", "alloc/native.c", "accessors.c", "xs.c", "heap.c", "heap_core.c"];
+    let glue = [
+        "runloop.c",
+        "alloc/alloc_hooks.c",
+        "alloc/sites.c",
+        "alloc/native.c",
+        "accessors.c",
+        "xs.c",
+        "heap.c",
+        "heap_core.c",
+    ];
     let mut build = cc::Build::new();
     build
         .include(&glue_dir)
