@@ -266,7 +266,8 @@ static inline uint32_t memprof_entry_memo_find(const struct memprof_tls *t)
 
 /* What moved during one statement, logged by the runloop without calling
  * into Rust: a change in PL_sv_count (most sub calls and returns move only
- * that) and, with credit_fast, what it allocated and freed.  The recorder
+ * that; both counts are then 0 and the bytes unset) and, with credit_fast,
+ * what it allocated and freed.  The recorder
  * adds the log up when it is full or when something reads the figures.
  * `entry` is the statement's entry when site tracking resolved it
  * (cur_site), else MEMPROF_UNRESOLVED and the recorder finds it by node,

@@ -235,18 +235,25 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
             r->node = t->cur_node;
             r->file = t->cur_file;
             r->line = t->cur_line;
-            r->entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
             r->sv_delta = sv_count - t->snap_sv_count;
-            r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
-            r->alloc_count = t->alloc_count - t->snap_alloc_count;
-            r->free_bytes = t->free_bytes - t->snap_free_bytes;
-            r->free_count = t->free_count - t->snap_free_count;
             t->snap_sv_count = sv_count;
-            t->snap_alloc_bytes = t->alloc_bytes;
-            t->snap_alloc_count = t->alloc_count;
-            t->snap_free_bytes = t->free_bytes;
-            t->snap_free_count = t->free_count;
-            t->tick_countdown -= (uint32_t)moved;
+            if (moved) {
+                r->entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
+                r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
+                r->alloc_count = t->alloc_count - t->snap_alloc_count;
+                r->free_bytes = t->free_bytes - t->snap_free_bytes;
+                r->free_count = t->free_count - t->snap_free_count;
+                t->snap_alloc_bytes = t->alloc_bytes;
+                t->snap_alloc_count = t->alloc_count;
+                t->snap_free_bytes = t->free_bytes;
+                t->snap_free_count = t->free_count;
+                t->tick_countdown--;
+            } else {
+                /* Only SVs moved (no counts: the bytes are not read). */
+                r->entry = MEMPROF_UNRESOLVED;
+                r->alloc_count = 0;
+                r->free_count = 0;
+            }
         } else {
             memprof_rs_flush(MP_INTERP, t, sv_count);
         }

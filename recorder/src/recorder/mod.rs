@@ -302,12 +302,17 @@ impl Recorder {
     /// and the hooks (memprof_entry_memo_find); with site tracking its
     /// figures exist, as the hooks then credit blocks to it.
     pub(super) fn running_entry(&mut self, t: &memprof_tls, node: u32, file: u32, line: u32) -> u32 {
+        // SAFETY: a pure function of its arguments.
+        let slot = unsafe { perl::memprof_entry_memo_slot(node, file, line) } as usize;
+        if let Some(m) = self.entry_memo.get(slot) {
+            if m.generation == t.entry_generation && m.node == node && m.file == file && m.line == line {
+                return m.entry;
+            }
+        }
         let entry = self.tables.entry(node, file, line);
         if let Some(s) = self.sites.as_mut() {
             s.ensure(entry);
         }
-        // SAFETY: a pure function of its arguments.
-        let slot = unsafe { perl::memprof_entry_memo_slot(node, file, line) } as usize;
         if let Some(m) = self.entry_memo.get_mut(slot) {
             *m = perl::memprof_entry_memo { node, file, line, entry, generation: t.entry_generation };
         }
@@ -333,6 +338,10 @@ impl Recorder {
                 e if (e as usize) < self.tables.entries.len() => e,
                 _ => self.running_entry(t, r.node, r.file, r.line),
             };
+            if r.alloc_count == 0 && r.free_count == 0 {
+                self.tables.entries[entry as usize].metrics.sv_delta += r.sv_delta;
+                continue;
+            }
             self.tables.entries[entry as usize].metrics.add(&Metrics {
                 alloc_bytes: r.alloc_bytes,
                 alloc_count: r.alloc_count,
