@@ -197,6 +197,12 @@ struct memprof_tls {
      * next look at the clock (its timeline). */
     uint8_t credit_fast;
     uint32_t tick_countdown;
+    /* A new peak the runloop noted (peak_noted): `live` then, the entry
+     * and the time (CLOCK_MONOTONIC, ns), for the recorder to take. */
+    uint8_t peak_noted;
+    uint32_t peak_entry;
+    int64_t peak_live;
+    uint64_t peak_ns;
     /* MEMPROF_ENTRY_MEMO_SIZE slots while profiling runs, else NULL. */
     struct memprof_entry_memo *entry_memo;
     uint32_t entry_generation;

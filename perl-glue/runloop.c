@@ -227,9 +227,10 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         /* The recorder itself takes a new peak (it notes when and where),
          * the timeline's turn, and what happens while threads share the
          * tables (their merge reads the figures from another thread). */
+        const uint32_t entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
         if (t->credit_log != NULL && t->credit_log_len < MEMPROF_CREDIT_LOG_SIZE
             && (!moved
-                || (t->credit_fast && t->peak <= t->snap_peak && t->tick_countdown > 0
+                || (t->credit_fast && t->tick_countdown > 0 && (t->peak <= t->snap_peak || entry != MEMPROF_UNRESOLVED)
                     && !__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED)))) {
             struct memprof_credit *r = &t->credit_log[t->credit_log_len++];
             r->node = t->cur_node;
@@ -237,8 +238,18 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
             r->line = t->cur_line;
             r->sv_delta = sv_count - t->snap_sv_count;
             t->snap_sv_count = sv_count;
+            r->entry = entry;
+            if (moved && t->peak > t->snap_peak) {
+                /* A new peak, at a known entry: noted for the recorder. */
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                t->snap_peak = t->peak;
+                t->peak_live = t->peak;
+                t->peak_entry = entry;
+                t->peak_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+                t->peak_noted = 1;
+            }
             if (moved) {
-                r->entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
                 r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
                 r->alloc_count = t->alloc_count - t->snap_alloc_count;
                 r->free_bytes = t->free_bytes - t->snap_free_bytes;
@@ -250,7 +261,6 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
                 t->tick_countdown--;
             } else {
                 /* Only SVs moved (no counts: the bytes are not read). */
-                r->entry = MEMPROF_UNRESOLVED;
                 r->alloc_count = 0;
                 r->free_count = 0;
             }

@@ -244,6 +244,7 @@ impl Recorder {
         t.peak = t.live;
         self.start_live = t.live;
         t.snap_peak = t.live;
+        t.peak_noted = 0;
         self.peak = Peak { bytes: 0, entry: NONE };
         self.timeline = Timeline::new();
         if let Some(s) = self.sites.as_mut() {
@@ -325,8 +326,24 @@ impl Recorder {
         t.entry_generation = t.entry_generation.wrapping_add(1).max(1);
     }
 
+    /// Take the peak the runloop noted, before any later one.
+    fn take_noted_peak(&mut self, t: &mut memprof_tls) {
+        if t.peak_noted == 0 {
+            return;
+        }
+        t.peak_noted = 0;
+        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime writes the timespec it is given.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+        let now_ns = now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64;
+        let ago = now_ns.saturating_sub(t.peak_ns) as f64 / 1e9;
+        self.peak = Peak { bytes: t.peak_live - self.start_live, entry: t.peak_entry };
+        self.timeline.peak_at((self.timeline.now() - ago).max(0.0), self.peak.bytes, t.peak_entry);
+    }
+
     /// Add up what the runloop logged (see memprof_credit).
     fn drain_log(&mut self, t: &mut memprof_tls) {
+        self.take_noted_peak(t);
         let n = (t.credit_log_len as usize).min(self.credit_log.len());
         t.credit_log_len = 0;
         if t.credit_log.is_null() {
@@ -362,6 +379,7 @@ impl Recorder {
 
     /// The same, leaving the SV log as it is.
     fn credit_moved(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<(u32, u32, u32, i64)> {
+        self.take_noted_peak(t);
         let delta = Metrics {
             alloc_bytes: t.alloc_bytes - t.snap_alloc_bytes,
             alloc_count: t.alloc_count - t.snap_alloc_count,
