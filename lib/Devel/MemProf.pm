@@ -487,22 +487,27 @@ C<&main::foo → my $var (depth 3)> for a pad, C<&main::counter → $n (captured
 C<*main::STDOUT{IO}>. Sizes are exact: every malloc'd block an SV owns at its
 C<malloc_usable_size> (string buffers, a copy-on-write buffer once, array
 storage, hash bucket arrays and keys, a key shared by several hashes under the
-first, magic, compiled regexes, pads and pad names), plus the SV's head and
-body in the arenas, shown apart as "arena". Every byte is counted once; the
-snapshot's totals add up to the live heap: what reached SVs own, what
-unreachable ones own, the arena and stack blocks, and the blocks no SV owns
-(the interpreter's structures, op trees, I/O buffers). Each path's bytes are
-split by the line and stack that allocated them, through the site table.
+first, magic, compiled regexes with their pattern, program, data and the copy
+of the string they last matched, a sub's pads, pad names and op tree (its op
+slabs, once for a closure and its prototype; the main program's under it), a
+handle's PerlIO layers and buffers), plus the SV's head and body in the
+arenas, shown apart as "arena". Every byte is counted once; the snapshot's
+totals add up to the live heap: what reached SVs own, what unreachable ones
+own, the arena and stack blocks, and the blocks no SV owns (the
+interpreter's structures, the op trees of string evals and freed subs, the
+handle table). Each path's bytes are split by the line and stack that
+allocated them, through the site table.
 
 A path's children beyond the largest 100 are summed into one
 (C<(999,900 more keys): 175 MiB in 4,999,500 SVs>), and a snapshot keeps at
 most 5,000 paths, so it stays small in the profile whatever the heap. The
 walk writes nothing to perl's data and allocates nothing through perl or
-malloc (its memory is mapped for it and given back): 2.4 s and 18 MiB, 6%
-of the heap, for a hash of a million keys holding small arrays (5 million
-SVs; F<bench/heap-snapshot.pl>). Op trees are not attributed to their subs (they count among the blocks
-no SV owns); under C<sample=> the lines are not known; with C<sites=0> only
-the bytes are.
+malloc (its memory is mapped for it and given back): 1.8 to 2.4 s and
+18 MiB, 6% of the heap, for a hash of a million keys holding small arrays (5
+million SVs; F<bench/heap-snapshot.pl>). Values that C<local> saved are not
+roots (they count as unreachable until the scope ends); a snapshot walks
+the interpreter of the thread that takes it; under C<sample=> the lines are
+not known; with C<sites=0> only the bytes are.
 
     memprof heap                       # the last snapshot: tree, census, unreachable
     memprof heap --by line             # for each line, the paths holding its bytes
