@@ -188,7 +188,10 @@ struct memprof_tls {
     /* A forked child that has not reached a statement boundary yet (the
      * child of system() or qx//, about to exec): it writes no profile. */
     uint8_t fresh_child;
-    /* MEMPROF_CREDIT_LOG_SIZE records while profiling runs, else NULL. */
+    /* MEMPROF_SV_LOG_SIZE and MEMPROF_CREDIT_LOG_SIZE records while
+     * profiling runs, else NULL. */
+    struct memprof_sv_record *sv_log;
+    uint32_t sv_log_len;
     struct memprof_credit *credit_log;
     uint32_t credit_log_len;
     /* Whether the runloop may log what a statement allocated and freed
@@ -271,13 +274,21 @@ static inline uint32_t memprof_entry_memo_find(const struct memprof_tls *t)
 }
 
 /* What moved during one statement, logged by the runloop without calling
- * into Rust: a change in PL_sv_count (most sub calls and returns move only
- * that; both counts are then 0 and the bytes unset) and, with credit_fast,
- * what it allocated and freed.  The recorder
- * adds the log up when it is full or when something reads the figures.
- * `entry` is the statement's entry when site tracking resolved it
- * (cur_site), else MEMPROF_UNRESOLVED and the recorder finds it by node,
- * file and line. */
+ * into Rust; the recorder adds the logs up when one is full or when
+ * something reads the figures.  A change in PL_sv_count alone (most sub
+ * calls and returns move only that) is a small record: */
+struct memprof_sv_record {
+    uint32_t node;
+    uint32_t file;
+    uint32_t line;
+    int32_t delta;
+};
+
+#define MEMPROF_SV_LOG_SIZE 4096
+
+/* With credit_fast, what a statement allocated and freed, at its entry
+ * (cur_site, or from the entry memo; MEMPROF_UNRESOLVED when neither
+ * knew it, and the recorder finds it by node, file and line). */
 struct memprof_credit {
     uint32_t node;
     uint32_t file;

@@ -223,23 +223,32 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
 
     const int64_t sv_count = (int64_t)PL_sv_count;
     const int moved = t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count;
-    if (moved || sv_count != t->snap_sv_count) {
-        /* The recorder itself takes a new peak (it notes when and where),
-         * the timeline's turn, and what happens while threads share the
-         * tables (their merge reads the figures from another thread). */
+    if (moved) {
+        /* The recorder itself takes the timeline's turn, a new peak at a
+         * place the memo does not know, and what happens while threads
+         * share the tables (their merge reads the figures from another
+         * thread). */
         const uint32_t entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
-        if (t->credit_log != NULL && t->credit_log_len < MEMPROF_CREDIT_LOG_SIZE
-            && (!moved
-                || (t->credit_fast && t->tick_countdown > 0 && (t->peak <= t->snap_peak || entry != MEMPROF_UNRESOLVED)
-                    && !__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED)))) {
+        if (t->credit_log != NULL && t->credit_log_len < MEMPROF_CREDIT_LOG_SIZE && t->credit_fast
+            && t->tick_countdown > 0 && (t->peak <= t->snap_peak || entry != MEMPROF_UNRESOLVED)
+            && !__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED)) {
             struct memprof_credit *r = &t->credit_log[t->credit_log_len++];
             r->node = t->cur_node;
             r->file = t->cur_file;
             r->line = t->cur_line;
-            r->sv_delta = sv_count - t->snap_sv_count;
-            t->snap_sv_count = sv_count;
             r->entry = entry;
-            if (moved && t->peak > t->snap_peak) {
+            r->sv_delta = sv_count - t->snap_sv_count;
+            r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
+            r->alloc_count = t->alloc_count - t->snap_alloc_count;
+            r->free_bytes = t->free_bytes - t->snap_free_bytes;
+            r->free_count = t->free_count - t->snap_free_count;
+            t->snap_sv_count = sv_count;
+            t->snap_alloc_bytes = t->alloc_bytes;
+            t->snap_alloc_count = t->alloc_count;
+            t->snap_free_bytes = t->free_bytes;
+            t->snap_free_count = t->free_count;
+            t->tick_countdown--;
+            if (t->peak > t->snap_peak) {
                 /* A new peak, at a known entry: noted for the recorder. */
                 struct timespec now;
                 clock_gettime(CLOCK_MONOTONIC, &now);
@@ -249,21 +258,17 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
                 t->peak_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
                 t->peak_noted = 1;
             }
-            if (moved) {
-                r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
-                r->alloc_count = t->alloc_count - t->snap_alloc_count;
-                r->free_bytes = t->free_bytes - t->snap_free_bytes;
-                r->free_count = t->free_count - t->snap_free_count;
-                t->snap_alloc_bytes = t->alloc_bytes;
-                t->snap_alloc_count = t->alloc_count;
-                t->snap_free_bytes = t->free_bytes;
-                t->snap_free_count = t->free_count;
-                t->tick_countdown--;
-            } else {
-                /* Only SVs moved (no counts: the bytes are not read). */
-                r->alloc_count = 0;
-                r->free_count = 0;
-            }
+        } else {
+            memprof_rs_flush(MP_INTERP, t, sv_count);
+        }
+    } else if (sv_count != t->snap_sv_count) {
+        if (t->sv_log != NULL && t->sv_log_len < MEMPROF_SV_LOG_SIZE) {
+            struct memprof_sv_record *r = &t->sv_log[t->sv_log_len++];
+            r->node = t->cur_node;
+            r->file = t->cur_file;
+            r->line = t->cur_line;
+            r->delta = (int32_t)(sv_count - t->snap_sv_count);
+            t->snap_sv_count = sv_count;
         } else {
             memprof_rs_flush(MP_INTERP, t, sv_count);
         }
@@ -272,19 +277,9 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         return;
 
     /* Identity of the innermost frame: its sub, format or eval context.
-     * The same pad and stackinfo are the same frame (memprof_quick_boundary):
-     * a statement that allocated needs no more than one that did not. */
+     * (Taking the same pad and stackinfo as the same frame here too, as
+     * memprof_quick_boundary does, cost the calls more than it saved.) */
     const PERL_SI *const si = PL_curstackinfo;
-    if (PL_comppad == t->id.pad && t->id.pad != NULL && si == t->id.si && cop->op_slabbed) {
-        const struct memprof_file_slot *const slot = file_slot(t, cop);
-        if (slot->cop == cop) {
-            t->cur_file = slot->file;
-            t->cur_line = CopLINE(cop);
-            t->compile_line = NULL;
-            t->cur_site = MEMPROF_UNRESOLVED;
-            return;
-        }
-    }
     const I32 ix = memprof_cxsubix(si);
     const void *cv = NULL;
     const void *oldcop = NULL;

@@ -64,6 +64,7 @@ pub(super) extern "C" fn after_fork_in_child() {
     t.id.pad = std::ptr::null();
     // Logged changes before the fork are the parent's.
     t.credit_log_len = 0;
+    t.sv_log_len = 0;
     r.tables.clear_entries();
     Recorder::forget_entry_memo(t);
     r.marks.clear();

@@ -97,6 +97,7 @@ pub struct Recorder {
     sigexit_names: std::ffi::CString,
     /// Where the runloop logs what statements moved while running.
     credit_log: Vec<perl::memprof_credit>,
+    sv_log: Vec<perl::memprof_sv_record>,
     /// The entries the runloop and the hooks find without asking.
     entry_memo: Vec<perl::memprof_entry_memo>,
     /// A perl thread's recorder (not the main thread's): see threads.rs.
@@ -223,6 +224,7 @@ impl Recorder {
             trace,
             perl_hooks: false,
             credit_log: vec![perl::memprof_credit::default(); perl::MEMPROF_CREDIT_LOG_SIZE as usize],
+            sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
             entry_memo: vec![perl::memprof_entry_memo::default(); perl::MEMPROF_ENTRY_MEMO_SIZE as usize],
             thread: None,
             dump_signal_name,
@@ -267,7 +269,7 @@ impl Recorder {
     fn flush(&mut self, t: &mut memprof_tls, sv_count: i64) -> Option<trace::Callback> {
         // The log is added up when full, or by whatever reads the figures
         // (credit, set_state, set_label, dump): not at every statement.
-        if t.credit_log_len as usize >= self.credit_log.len() {
+        if t.credit_log_len as usize >= self.credit_log.len() || t.sv_log_len as usize >= self.sv_log.len() {
             self.drain_log(t);
         }
         let (node, file, line, net) = self.credit_moved(t, sv_count)?;
@@ -283,10 +285,12 @@ impl Recorder {
         t.shadow_fast = 0;
         if state == State::Running {
             t.credit_log = self.credit_log.as_mut_ptr();
+            t.sv_log = self.sv_log.as_mut_ptr();
             Self::forget_entry_memo(t);
             t.entry_memo = self.entry_memo.as_mut_ptr();
         } else {
             t.credit_log = std::ptr::null_mut();
+            t.sv_log = std::ptr::null_mut();
             t.entry_memo = std::ptr::null_mut();
         }
         self.update_native(t);
@@ -341,9 +345,18 @@ impl Recorder {
         self.timeline.peak_at((self.timeline.now() - ago).max(0.0), self.peak.bytes, t.peak_entry);
     }
 
-    /// Add up what the runloop logged (see memprof_credit).
+    /// Add up what the runloop logged (see memprof_sv_record, memprof_credit).
     fn drain_log(&mut self, t: &mut memprof_tls) {
         self.take_noted_peak(t);
+        let n = (t.sv_log_len as usize).min(self.sv_log.len());
+        t.sv_log_len = 0;
+        if !t.sv_log.is_null() {
+            for i in 0..n {
+                let r = self.sv_log[i];
+                let entry = self.tables.entry(r.node, r.file, r.line);
+                self.tables.entries[entry as usize].metrics.sv_delta += i64::from(r.delta);
+            }
+        }
         let n = (t.credit_log_len as usize).min(self.credit_log.len());
         t.credit_log_len = 0;
         if t.credit_log.is_null() {
@@ -355,10 +368,6 @@ impl Recorder {
                 e if (e as usize) < self.tables.entries.len() => e,
                 _ => self.running_entry(t, r.node, r.file, r.line),
             };
-            if r.alloc_count == 0 && r.free_count == 0 {
-                self.tables.entries[entry as usize].metrics.sv_delta += r.sv_delta;
-                continue;
-            }
             self.tables.entries[entry as usize].metrics.add(&Metrics {
                 alloc_bytes: r.alloc_bytes,
                 alloc_count: r.alloc_count,
