@@ -33,6 +33,7 @@ pub mod command;
 pub mod format;
 mod format_old;
 pub mod heap;
+pub mod ledger;
 pub mod merge;
 pub mod options;
 mod threads;

@@ -380,6 +380,9 @@ pub struct SnapshotJson<'a> {
     classes: &'a [memprof_profile::heap::HeapCount],
     unreachable: Vec<UnreachableJson>,
     totals: &'a memprof_profile::heap::HeapTotals,
+    /// Absent from profiles before format version 5.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger: Option<&'a memprof_profile::ledger::Ledger>,
 }
 
 fn line_json(p: &Profile, entry: u32, bytes: u64) -> LineJson {
@@ -439,6 +442,7 @@ pub fn json(p: &Profile) -> Vec<SnapshotJson<'_>> {
                 classes: &s.classes,
                 unreachable,
                 totals: &s.totals,
+                ledger: s.ledger.as_ref(),
             }
         })
         .collect()

@@ -10,6 +10,7 @@
 mod attach;
 pub(crate) mod entry;
 mod heap;
+mod ledger;
 pub(crate) mod measure;
 pub(crate) mod native;
 pub(crate) mod sites;
