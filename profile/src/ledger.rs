@@ -237,7 +237,11 @@ impl Mapping {
 
 /// /proc/self/smaps, a line at a time.
 #[derive(Default)]
-pub struct SmapsParser {
+pub struct SmapsParser<'a> {
+    /// The loaded objects' bss (start, end), page-aligned: from their
+    /// program headers, since the kernel merges a bss with the anonymous
+    /// mappings placed after it.
+    bss: &'a [(u64, u64)],
     /// The mapping before `pending`, `pending` (waiting for the next, which
     /// tells an arena heap), and the one being read.
     before: Option<Mapping>,
@@ -255,7 +259,11 @@ enum Class {
     Anonymous,
 }
 
-impl SmapsParser {
+impl<'a> SmapsParser<'a> {
+    pub fn new(bss: &'a [(u64, u64)]) -> SmapsParser<'a> {
+        SmapsParser { bss, ..SmapsParser::default() }
+    }
+
     pub fn line(&mut self, line: &[u8]) {
         if let Some(m) = header(line) {
             if let Some(c) = self.current.take() {
@@ -280,25 +288,26 @@ impl SmapsParser {
 
     fn class(&mut self, m: Mapping, next: Option<&Mapping>) {
         let before = self.before;
+        // The bss of the loaded objects: an anonymous mapping after a
+        // file's data, which mmap'd blocks placed right after it join.
+        let bss: u64 = if m.name == Name::Anonymous {
+            self.bss.iter().map(|&(a, b)| b.min(m.end).saturating_sub(a.max(m.start))).sum()
+        } else {
+            0
+        };
         let class = match m.name {
             Name::Heap => Class::MallocHeap,
             Name::Stack => Class::MainStack,
             Name::File => Class::Library,
             Name::Special => Class::Anonymous,
             Name::Anonymous => {
-                let after_file = before.is_some_and(|b| b.name == Name::File && b.end == m.start && b.write);
                 let guard_after =
                     next.is_some_and(|n| n.name == Name::Anonymous && n.start == m.end && n.none_access());
                 let guard_before =
                     before.is_some_and(|b| b.name == Name::Anonymous && b.end == m.start && b.none_access());
-                if after_file && m.write {
-                    Class::Library
-                } else if m.write
-                    && m.start % ARENA_HEAP_ALIGN == 0
-                    && (guard_after || m.end - m.start == ARENA_HEAP_ALIGN)
-                {
+                if m.write && m.start % ARENA_HEAP_ALIGN == 0 && (guard_after || m.end - m.start == ARENA_HEAP_ALIGN) {
                     Class::MallocHeap
-                } else if m.write && guard_before {
+                } else if m.write && guard_before && bss == 0 {
                     Class::ThreadStack
                 } else {
                     Class::Anonymous
@@ -308,11 +317,16 @@ impl SmapsParser {
         let s = &mut self.sums;
         s.mappings += 1;
         s.rss_anon_bytes += m.anon_rss;
+        // Which pages of a mixed mapping are resident is not told: the bss
+        // gets them first.
+        let bss_rss = m.anon_rss.min(bss);
+        s.rss_libraries += bss_rss;
+        let rss = m.anon_rss - bss_rss;
         match class {
-            Class::MallocHeap => s.rss_malloc_heap += m.anon_rss,
-            Class::Library => s.rss_libraries += m.anon_rss,
-            Class::ThreadStack | Class::MainStack => s.rss_stacks += m.anon_rss,
-            Class::Anonymous => s.rss_anonymous += m.anon_rss,
+            Class::MallocHeap => s.rss_malloc_heap += rss,
+            Class::Library => s.rss_libraries += rss,
+            Class::ThreadStack | Class::MainStack => s.rss_stacks += rss,
+            Class::Anonymous => s.rss_anonymous += rss,
         }
         // The kernel's data_vm: writable, private, not the stack.
         if !(m.write && m.private) || class == Class::MainStack {
@@ -320,6 +334,8 @@ impl SmapsParser {
         }
         let size = m.end - m.start;
         s.data_bytes += size;
+        s.library_bytes += bss;
+        let size = size - bss;
         match class {
             Class::MallocHeap => s.malloc_heap_bytes += size,
             Class::Library => s.library_bytes += size,
@@ -529,7 +545,10 @@ Anonymous:            20 kB
 ";
 
     fn parse(text: &str) -> MapSums {
-        let mut p = SmapsParser::default();
+        // perl's bss, and a library's whose anonymous mapping an mmap'd
+        // block joined.
+        let bss = [(0x55d0c0203000, 0x55d0c0205000), (0x7f0020000000, 0x7f0020002000)];
+        let mut p = SmapsParser::new(&bss);
         let mut buf = [0u8; 64];
         let mut src = text.as_bytes();
         for_each_line(
@@ -550,17 +569,17 @@ Anonymous:            20 kB
     fn mappings_are_classed_as_the_kernel_counts_them() {
         let m = parse(SMAPS);
         assert_eq!(m.mappings, 11);
-        assert_eq!(m.library_bytes, 0x3000 + 0x2000, "the file's data and its bss");
+        assert_eq!(m.library_bytes, 0x3000 + 0x2000 + 0x2000, "the files' data and their bss");
         assert_eq!(m.malloc_heap_bytes, 0x40_0000 + 0x21000, "[heap] and a thread arena");
         assert_eq!(m.thread_stack_bytes, 0x80_0000, "under its guard page");
-        assert_eq!(m.anonymous_bytes, 0x10_0000);
+        assert_eq!(m.anonymous_bytes, 0x10_0000 - 0x2000, "an mmap'd block joined to a bss");
         assert_eq!(
             m.data_bytes,
             m.library_bytes + m.malloc_heap_bytes + m.thread_stack_bytes + m.anonymous_bytes,
             "guard pages, read-only mappings and [stack] are not VmData"
         );
         assert_eq!(m.rss_anon_bytes, (8 + 8 + 4000 + 100 + 12 + 1024 + 4 + 20) * 1024);
-        assert_eq!(m.rss_libraries, (8 + 8 + 4) * 1024);
+        assert_eq!(m.rss_libraries, (8 + 8 + 8 + 4) * 1024);
         assert_eq!(m.rss_stacks, (12 + 20) * 1024);
         assert_eq!(m.rss_malloc_heap, 4100 * 1024);
     }
@@ -614,7 +633,7 @@ Anonymous:            20 kB
         assert_eq!(l.row("unexplained"), 12_288, "what the mappings hold beyond malloc's arena");
         assert_eq!(l.row("free_arena_slots"), 400_000 - 20_000 - 300_000 - 480);
         assert_eq!(l.row("untracked"), 3_000_000 + 0x8_0000 - 1_981_000 - 50_800);
-        assert_eq!(l.row("other_mappings"), 0x10_0000 - 0x8_0000 - 0x1000);
+        assert_eq!(l.row("other_mappings"), 0x10_0000 - 0x2000 - 0x8_0000 - 0x1000);
         assert_eq!(l.rss_rows.iter().map(|r| r.bytes).sum::<i64>(), l.rss_anon_bytes.unwrap() as i64);
         assert_eq!(l.rss_row("unexplained"), 0);
         let d = l.difference(&l);

@@ -6,6 +6,7 @@ use crate::own_alloc;
 use crate::perl;
 use memprof_profile::heap::HeapTotals;
 use memprof_profile::ledger::{self, Inputs, Ledger, MallocStats, MapSums, PerlFigures, ProfilerFigures, Status};
+use std::ffi::{c_int, c_void};
 use std::io::Read;
 
 /// A line of smaps or status is at most a path (PATH_MAX) and its fields.
@@ -23,6 +24,42 @@ fn page_rounded(bytes: u64) -> u64 {
     bytes.div_ceil(4096) * 4096
 }
 
+/// The loaded objects' bss, on the stack: dl_iterate_phdr allocates nothing.
+struct Bss {
+    ranges: [(u64, u64); 1024],
+    len: usize,
+    page: u64,
+}
+
+unsafe extern "C" fn visit_bss(info: *mut libc::dl_phdr_info, _size: usize, data: *mut c_void) -> c_int {
+    // SAFETY: dl_iterate_phdr passes a valid info, and `data` is the Bss
+    // `bss_ranges` gave it.
+    let (info, bss) = unsafe { (&*info, &mut *data.cast::<Bss>()) };
+    if info.dlpi_phdr.is_null() {
+        return 0;
+    }
+    // SAFETY: the object's program headers, dlpi_phnum of them.
+    let phdrs = unsafe { std::slice::from_raw_parts(info.dlpi_phdr, usize::from(info.dlpi_phnum)) };
+    let up = |a: u64| a.div_ceil(bss.page) * bss.page;
+    for p in phdrs.iter().filter(|p| p.p_type == libc::PT_LOAD && p.p_memsz > p.p_filesz) {
+        // The file's last page holds the bss's start; the rest is anonymous.
+        let start = up(info.dlpi_addr + p.p_vaddr + p.p_filesz);
+        let end = up(info.dlpi_addr + p.p_vaddr + p.p_memsz);
+        if end > start && bss.len < bss.ranges.len() {
+            bss.ranges[bss.len] = (start, end);
+            bss.len += 1;
+        }
+    }
+    0
+}
+
+fn bss_ranges(bss: &mut Bss) {
+    // SAFETY: sysconf has no preconditions.
+    bss.page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096).max(1);
+    // SAFETY: visit_bss reads the headers and writes only into `bss`.
+    unsafe { libc::dl_iterate_phdr(Some(visit_bss), (bss as *mut Bss).cast()) };
+}
+
 /// Measure now.  `extra`: the heap walk's figures for the ledger (stacks,
 /// chunk overhead); `site_table_bytes`: the site table's mapping.
 pub(super) fn measure(t: &HeapTotals, extra: (u64, u64), tracked: bool, site_table_bytes: u64) -> Ledger {
@@ -31,7 +68,9 @@ pub(super) fn measure(t: &HeapTotals, extra: (u64, u64), tracked: bool, site_tab
     // allocate) only after the last figure is read.
     let mut status = Status::default();
     let status_ok = read_lines("/proc/self/status", |l| ledger::status_line(l, &mut status));
-    let mut parser = ledger::SmapsParser::default();
+    let mut bss = Bss { ranges: [(0, 0); 1024], len: 0, page: 4096 };
+    bss_ranges(&mut bss);
+    let mut parser = ledger::SmapsParser::new(&bss.ranges[..bss.len]);
     let smaps_ok = read_lines("/proc/self/smaps", |l| parser.line(l));
     let maps: MapSums = parser.finish();
     let mut m = perl::memprof_malloc_stats::default();
