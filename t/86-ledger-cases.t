@@ -68,6 +68,26 @@ PERL
     like( $text, qr/^ +\+\S+ \S+  perl's own structures/m, 'and names the rows' );
 };
 
+subtest 'memprof timeline draws VmRSS and VmData beside the heap' => sub {
+    my $code = <<'PERL';
+my @keep;
+for my $i (1 .. 40) { push @keep, "x" x (1 << 20); select undef, undef, undef, 0.005 }
+PERL
+    my ( $p, undef, $err, $status, $file ) = profile_code($code);
+    is( $status, 0, 'the script ran' ) or diag $err;
+    my @vm = @{ $p->{vm_timeline} || [] };
+    cmp_ok( scalar @vm, '>=', 3, 'VmRSS and VmData were sampled' );
+    cmp_ok( scalar @vm, '<=', scalar @{ $p->{timeline} }, "at the timeline's samples, not more often" );
+    my ($top) = sort { $b->{data_bytes} <=> $a->{data_bytes} } @vm;
+    cmp_ok( $top->{data_bytes} - $vm[0]{data_bytes}, '>=', 30 * MiB(), 'VmData grew with the 40 MiB kept' );
+    cmp_ok( $top->{rss_bytes} - $vm[0]{rss_bytes}, '>=', 30 * MiB(), 'and VmRSS with it (the pages were written)' );
+    my ( undef, $terr, $tstatus ) = run_capture( [ memprof_bin(), 'timeline', $file, '-o', "$file.svg" ] );
+    is( $tstatus, 0, 'memprof timeline' ) or diag $terr;
+    my $svg = slurp("$file.svg");
+    like( $svg, qr/>\s*VmRSS\s*</,  'the SVG draws VmRSS' );
+    like( $svg, qr/>\s*VmData\s*</, 'and VmData' );
+};
+
 subtest '/proc unreadable' => sub {
     my $ok = system( 'unshare -rm sh -c "mount -t tmpfs none /proc && test ! -e /proc/self/status" >/dev/null 2>&1' ) == 0;
     plan skip_all => 'cannot hide /proc here (unshare -rm and mount)' unless $ok;
@@ -88,6 +108,7 @@ subtest '/proc unreadable' => sub {
     cmp_ok( row( $l, 'free_chunks' ), '>=', 90 * MiB(), "malloc's free chunks measured" );
     is( row( $l, 'libraries' ),   undef, 'no mappings rows' );
     is( row( $l, 'unexplained' ), undef, 'no unexplained row' );
+    is_deeply( $p->{vm_timeline} || [], [], 'and no VmRSS samples' );
     is_deeply(
         $l->{notes},
         [   'could not read /proc/self/status: No such file or directory (os error 2)',

@@ -29,7 +29,8 @@ use std::path::Path;
 /// (`Entry::label`, `Profile::labels`), dumps (`RunInfo::dump`) and sampling
 /// (`RunInfo::sample_bytes`); version 4 heap snapshots
 /// (`Profile::snapshots`); version 5 each snapshot's ledger
-/// (`Snapshot::ledger`).  Older payloads are decoded through the
+/// (`Snapshot::ledger`) and VmRSS and VmData over time
+/// (`Profile::vm_timeline`).  Older payloads are decoded through the
 /// layouts they had, in `format_old.rs`.
 pub const FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 8] = b"MEMPROF\0";

@@ -119,6 +119,7 @@ impl From<V1Profile> for Profile {
             processes: Vec::new(),
             labels: Vec::new(),
             snapshots: Vec::new(),
+            vm_timeline: Vec::new(),
         }
     }
 }
@@ -138,6 +139,7 @@ impl From<V2Profile> for Profile {
             processes: v.processes,
             labels: Vec::new(),
             snapshots: Vec::new(),
+            vm_timeline: Vec::new(),
         }
     }
 }
@@ -173,6 +175,7 @@ impl From<V3Profile> for Profile {
             processes: v.processes,
             labels: v.labels,
             snapshots: Vec::new(),
+            vm_timeline: Vec::new(),
         }
     }
 }

@@ -163,6 +163,8 @@ pub struct ProfilerFigures {
 pub struct Status {
     pub vmdata_bytes: Option<u64>,
     pub rss_anon_bytes: Option<u64>,
+    /// VmRSS, for the timeline.
+    pub rss_bytes: Option<u64>,
 }
 
 /// Read VmData and RssAnon from /proc/self/status's lines.
@@ -171,6 +173,8 @@ pub fn status_line(line: &[u8], s: &mut Status) {
         s.vmdata_bytes = kb(rest);
     } else if let Some(rest) = line.strip_prefix(b"RssAnon:") {
         s.rss_anon_bytes = kb(rest);
+    } else if let Some(rest) = line.strip_prefix(b"VmRSS:") {
+        s.rss_bytes = kb(rest);
     }
 }
 
@@ -587,10 +591,19 @@ Anonymous:            20 kB
     #[test]
     fn status_gives_vmdata_and_rss_anon() {
         let mut s = Status::default();
-        for l in ["Name:\tperl", "VmData:\t  118004 kB", "RssAnon:\t   90000 kB", "VmStk:\t 132 kB"] {
+        for l in
+            ["Name:\tperl", "VmData:\t  118004 kB", "VmRSS:\t 95000 kB", "RssAnon:\t   90000 kB", "VmStk:\t 132 kB"]
+        {
             status_line(l.as_bytes(), &mut s);
         }
-        assert_eq!(s, Status { vmdata_bytes: Some(118_004 * 1024), rss_anon_bytes: Some(90_000 * 1024) });
+        assert_eq!(
+            s,
+            Status {
+                vmdata_bytes: Some(118_004 * 1024),
+                rss_anon_bytes: Some(90_000 * 1024),
+                rss_bytes: Some(95_000 * 1024)
+            }
+        );
     }
 
     #[test]
@@ -619,7 +632,11 @@ Anonymous:            20 kB
         let profiler = ProfilerFigures { malloc_bytes: 50_000, malloc_overhead_bytes: 800, mapped_bytes: 0x1000 };
         let vmdata = maps.data_bytes + 12_288;
         let l = compute(Inputs {
-            status: Some(Status { vmdata_bytes: Some(vmdata), rss_anon_bytes: Some(maps.rss_anon_bytes) }),
+            status: Some(Status {
+                vmdata_bytes: Some(vmdata),
+                rss_anon_bytes: Some(maps.rss_anon_bytes),
+                rss_bytes: None,
+            }),
             maps: Some(maps),
             malloc: Some(malloc),
             perl,

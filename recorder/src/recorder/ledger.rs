@@ -130,3 +130,10 @@ pub(super) fn measure(t: &HeapTotals, extra: (u64, u64), tracked: bool, site_tab
     };
     ledger::compute(Inputs { status, maps, malloc, perl, profiler, tracked, notes })
 }
+
+/// (VmRSS, VmData) now, for the timeline's samples; None without /proc.
+pub(super) fn read_vm() -> Option<(u64, u64)> {
+    let mut status = Status::default();
+    read_lines("/proc/self/status", |l| ledger::status_line(l, &mut status)).ok()?;
+    Some((status.rss_bytes?, status.vmdata_bytes?))
+}
