@@ -2,7 +2,8 @@
 //! snapshot's paths as a zoomable squarified treemap, its census, what
 //! nothing reached, and its ledger as a stacked bar.
 //!
-//! The layout is the `treemap` crate's, made here for every path's children
+//! The layout is the `streemap` crate's squarified treemap (Bruls, Huizing
+//! and van Wijk), made here for every path's children
 //! (and the roots) in one viewport; heap.js only draws the level asked for,
 //! so zooming is a redraw with nothing computed in the browser.  The data
 //! goes in heap-data.js, a file beside the page: the page's policy runs no
@@ -14,7 +15,7 @@ use memprof_profile::heap::Snapshot;
 use memprof_profile::ledger::describe;
 use memprof_profile::{Profile, NONE};
 use serde::Serialize;
-use treemap::{Mappable, Rect, TreemapLayout};
+use streemap::Rect;
 
 /// The viewport the layouts fill (the SVG's viewBox).
 pub const WIDTH: f64 = 1200.0;
@@ -25,19 +26,7 @@ const HOVER_LINES: usize = 5;
 struct Item {
     node: i64,
     size: f64,
-    bounds: Rect,
-}
-
-impl Mappable for Item {
-    fn size(&self) -> f64 {
-        self.size
-    }
-    fn bounds(&self) -> &Rect {
-        &self.bounds
-    }
-    fn set_bounds(&mut self, bounds: Rect) {
-        self.bounds = bounds;
-    }
+    bounds: Rect<f64>,
 }
 
 /// One path (node 0 is every root together).
@@ -75,18 +64,18 @@ fn round(v: f64) -> f64 {
 /// they do, its own part.
 fn layout(children: &[(i64, u64)], total: u64) -> Vec<(i64, f64, f64, f64, f64)> {
     let sum: u64 = children.iter().map(|c| c.1).sum();
-    let mut items: Vec<Item> = children
-        .iter()
-        .filter(|c| c.1 > 0)
-        .map(|&(node, b)| Item { node, size: b as f64, bounds: Rect::new() })
-        .collect();
+    let none = Rect::from_size(0.0, 0.0);
+    let mut items: Vec<Item> =
+        children.iter().filter(|c| c.1 > 0).map(|&(node, b)| Item { node, size: b as f64, bounds: none }).collect();
     if total > sum {
-        items.push(Item { node: -1, size: (total - sum) as f64, bounds: Rect::new() });
+        items.push(Item { node: -1, size: (total - sum) as f64, bounds: none });
     }
     if items.is_empty() {
         return Vec::new();
     }
-    TreemapLayout::new().layout_items(&mut items, Rect::from_points(0.0, 0.0, WIDTH, HEIGHT));
+    // Squarifying works best on items largest first.
+    items.sort_by(|a, b| b.size.total_cmp(&a.size));
+    streemap::squarify(Rect::from_size(WIDTH, HEIGHT), &mut items, |i| i.size, |i, r| i.bounds = r);
     items.iter().map(|i| (i.node, round(i.bounds.x), round(i.bounds.y), round(i.bounds.w), round(i.bounds.h))).collect()
 }
 
@@ -235,5 +224,15 @@ mod tests {
         assert!((area(1) / whole - 0.6).abs() < 0.01);
         assert!((area(2) / whole - 0.3).abs() < 0.01);
         assert!((area(-1) / whole - 0.1).abs() < 0.01);
+        // Many children: each inside the viewport, in proportion, together all of it.
+        let many: Vec<(i64, u64)> = (1..=40).map(|i| (i, (i * i) as u64)).collect();
+        let total: u64 = many.iter().map(|c| c.1).sum();
+        let k = layout(&many, total);
+        assert_eq!(k.len(), 40);
+        for &(n, x, y, w, h) in &k {
+            assert!(x >= 0.0 && y >= 0.0 && x + w <= WIDTH + 0.2 && y + h <= HEIGHT + 0.2, "{n} inside");
+            let want = (n * n) as f64 / total as f64;
+            assert!((w * h / whole - want).abs() < 0.002 + want * 0.02, "{n}: {} for {want}", w * h / whole);
+        }
     }
 }
