@@ -475,10 +475,13 @@ static void add_block(struct walk *w, uint32_t node, const void *block)
     uint32_t site = MEMPROF_NO_SITE, birth = 0;
     if (w->sites != NULL)
         site = memprof_sites_lookup(w->sites, block, &birth);
-    if (site == MEMPROF_NO_SITE)
+    if (site == MEMPROF_NO_SITE) {
+        int mmapped;
         w->out->totals.untracked_owned_bytes += size;
-    else
+        w->out->totals.known_overhead_bytes += memprof_chunk_overhead(block, &mmapped);
+    } else {
         w->out->totals.tracked_owned_bytes += size;
+    }
     node_at(w, node)->bytes += size;
     struct memprof_heap_line *l = line_slot(w, &w->lines, &w->lines_cap, &w->lines_used, node, site);
     if (l != NULL)
@@ -1369,18 +1372,38 @@ static void sweep(struct walk *w)
 }
 
 struct tracked_sum {
-    uint64_t bytes;
+    uint64_t bytes, overhead;
 };
 
 static void sum_tracked(void *ctx, const void *block, uint32_t site)
 {
     (void)site;
-    ((struct tracked_sum *)ctx)->bytes += malloc_usable_size((void *)block);
+    int mmapped;
+    struct tracked_sum *ts = ctx;
+    ts->bytes += malloc_usable_size((void *)block);
+    ts->overhead += memprof_chunk_overhead(block, &mmapped);
 }
 
 struct arena_sum {
     struct walk *w;
 };
+
+/* Whether a block memprof_for_each_arena gives is one of perl's stacks
+ * (accessors.c lists them first) rather than an arena. */
+static int is_stack_block(struct walk *w, const void *block)
+{
+    dTHXa(w->interp);
+    if (block == PL_tmps_stack || block == PL_markstack || block == PL_scopestack || block == PL_savestack)
+        return 1;
+    const PERL_SI *si = PL_curstackinfo;
+    while (si != NULL && si->si_prev != NULL)
+        si = si->si_prev;
+    for (; si != NULL; si = si->si_next)
+        if (block == si || block == si->si_cxstack
+            || (si->si_stack != NULL && block == AvALLOC(si->si_stack)))
+            return 1;
+    return 0;
+}
 
 static void sum_arena(void *ctx, const void *block)
 {
@@ -1388,10 +1411,15 @@ static void sum_arena(void *ctx, const void *block)
     const uint64_t size = malloc_usable_size((void *)block);
     uint32_t birth = 0;
     w->out->totals.arena_blocks_bytes += size;
-    if (w->sites != NULL && memprof_sites_lookup(w->sites, block, &birth) != MEMPROF_NO_SITE)
+    if (is_stack_block(w, block))
+        w->out->totals.stack_bytes += size;
+    if (w->sites != NULL && memprof_sites_lookup(w->sites, block, &birth) != MEMPROF_NO_SITE) {
         w->out->totals.tracked_owned_bytes += size;
-    else
+    } else {
+        int mmapped;
         w->out->totals.untracked_owned_bytes += size;
+        w->out->totals.known_overhead_bytes += memprof_chunk_overhead(block, &mmapped);
+    }
 }
 
 int memprof_heap_walk(void *interp, const struct memprof_sites *sites, uint32_t max_children,
@@ -1439,6 +1467,7 @@ int memprof_heap_walk(void *interp, const struct memprof_sites *sites, uint32_t 
         struct tracked_sum ts = { 0 };
         memprof_sites_for_each(w->sites, sum_tracked, &ts);
         out->totals.tracked_bytes = ts.bytes;
+        out->totals.known_overhead_bytes += ts.overhead;
     }
     out->totals.sv_count = out->totals.reached_svs + out->totals.unreachable_svs;
     out->totals.perl_sv_count = (uint64_t)PL_sv_count;

@@ -620,6 +620,11 @@ struct memprof_heap_totals {
     uint64_t shared_skipped;      /* blocks met again (COW buffers, GPs...) and not recounted */
     uint64_t seconds_ns;          /* how long the walk took */
     uint64_t walker_bytes;        /* the most the walk mapped for itself */
+    /* For the ledger: perl's stacks (of arena_blocks_bytes), and the chunk
+     * overhead of every block counted in tracked_bytes and
+     * untracked_owned_bytes (chunk size less usable size). */
+    uint64_t stack_bytes;
+    uint64_t known_overhead_bytes;
 };
 
 struct memprof_heap_result {
@@ -654,6 +659,18 @@ void memprof_sites_for_each(const struct memprof_sites *s, void (*each)(void *ct
                             void *ctx);
 /* Whether it is safe to walk now (0), or why not (a message). */
 const char *memprof_heap_refusal(void *interp);
+/* --- The ledger (ledger.c) ----------------------------------------------- */
+
+/* mallinfo2()'s figures (summed over malloc's arenas). */
+struct memprof_malloc_stats {
+    uint64_t arena, ordblks, hblks, hblkhd, uordblks, fordblks, keepcost;
+};
+/* Fill `out`; returns 0, or -1 where mallinfo2 does not exist. */
+int memprof_malloc_stats(struct memprof_malloc_stats *out);
+/* A live block's chunk size less its usable size (0 where unknown);
+ * *mmapped says whether malloc got its chunk with mmap. */
+size_t memprof_chunk_overhead(const void *block, int *mmapped);
+
 /* Devel::MemProf::snapshot's body (Rust). */
 void memprof_rs_snapshot(void *interp, const char *label, size_t len);
 

@@ -100,6 +100,7 @@ fn main() {
         "xs.c",
         "heap.c",
         "heap_core.c",
+        "ledger.c",
     ];
     let mut build = cc::Build::new();
     build
@@ -121,10 +122,32 @@ fn main() {
             build.define(define, None);
         }
     }
+    // glibc 2.33 on: mallinfo2, whose fields do not wrap at 2 GiB.  Asked
+    // of the C library's headers, not its version.
+    if has_mallinfo2() {
+        build.define("MEMPROF_HAVE_MALLINFO2", None);
+    }
     build.compile("memprof_glue");
 
     println!("cargo::rustc-check-cfg=cfg(perl_multiplicity)");
     if cfg.multiplicity {
         println!("cargo:rustc-cfg=perl_multiplicity");
     }
+}
+
+/// Whether the C library declares mallinfo2 (a probe compiled, not linked).
+fn has_mallinfo2() -> bool {
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    let probe = out.join("probe_mallinfo2.c");
+    let code =
+        "#include <malloc.h>\nsize_t memprof_probe(void) { struct mallinfo2 m = mallinfo2(); return m.arena; }\n";
+    if std::fs::write(&probe, code).is_err() {
+        return false;
+    }
+    cc::Build::new()
+        .file(&probe)
+        .flag("-Werror=implicit-function-declaration")
+        .cargo_metadata(false)
+        .try_compile("memprof_probe")
+        .is_ok()
 }

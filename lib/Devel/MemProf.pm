@@ -514,6 +514,35 @@ not known; with C<sites=0> only the bytes are.
     memprof diff --heap a.out b.out    # what grew, by path
     memprof folded --heap | inferno-flamegraph > heap.svg
 
+=head2 The ledger: why the process is bigger than its data
+
+Each snapshot also takes a ledger: where the process's data segment (VmData
+in F</proc/self/status>) and its anonymous resident memory (RssAnon) go, in
+rows that add up to them exactly. It reads F</proc/self/status>,
+F</proc/self/smaps> and malloc's C<mallinfo2()> once, into buffers on the
+stack, so that measuring changes nothing it measures. The rows: perl's data
+reached from names, the unreachable SVs, perl's own structures (op trees,
+pads, stacks, the interpreter), free slots in the SV arenas, blocks
+allocated before profiling began, the profiler's own memory, malloc's chunk
+overhead (chunk size less usable size), its free chunks (fragmentation) and
+top pad, the writable data of the executable and libraries, thread stacks,
+other anonymous mappings, and what is left: C<unexplained>, signed. Blocks
+malloc got with mmap count in the rows of what holds them. C<memprof heap>
+and C<memprof report> open with it in a sentence:
+
+    The process's data segment is 227 MiB: perl's data 119 MiB (of it 142 KiB
+    free arena slots), malloc's free chunks 99.3 MiB, chunk overhead 816 KiB,
+    the profiler 8.42 MiB, libraries and stacks 156 KiB, other mappings
+    16.0 KiB, unexplained 0 bytes.
+
+C<memprof heap> gives both tables; C<memprof diff --heap --snapshot A
+--snapshot B run.out run.out> the ledger as differences between two
+snapshots, and the gap between the data's growth and VmData's. Where
+F</proc> cannot be read, or the C library has no C<mallinfo2> (glibc before
+2.33), the rows that need it are missing and the ledger's notes say so; the
+profile is written all the same. The chunk overhead reads glibc's chunk
+headers: with another malloc it is 0 and goes to the untracked row.
+
 =head1 LIMITATIONS
 
 The library is built against one perl (the one F<recorder/build.rs> or F<Makefile.PL>

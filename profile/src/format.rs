@@ -28,9 +28,11 @@ use std::path::Path;
 /// added `RunInfo::forked` and `Profile::processes`; version 3 labels
 /// (`Entry::label`, `Profile::labels`), dumps (`RunInfo::dump`) and sampling
 /// (`RunInfo::sample_bytes`); version 4 heap snapshots
-/// (`Profile::snapshots`).  Older payloads are decoded through the
+/// (`Profile::snapshots`); version 5 each snapshot's ledger
+/// (`Snapshot::ledger`) and VmRSS and VmData over time
+/// (`Profile::vm_timeline`).  Older payloads are decoded through the
 /// layouts they had, in `format_old.rs`.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const MAGIC: &[u8; 8] = b"MEMPROF\0";
 const HEADER_LEN: usize = 28;
 
@@ -203,6 +205,7 @@ fn decode_payload(header: &Header, payload: &[u8]) -> Result<Profile, ReadError>
         1 => postcard::from_bytes::<crate::format_old::V1Profile>(payload).map_err(corrupt)?.into(),
         2 => postcard::from_bytes::<crate::format_old::V2Profile>(payload).map_err(corrupt)?.into(),
         3 => postcard::from_bytes::<crate::format_old::V3Profile>(payload).map_err(corrupt)?.into(),
+        4 => postcard::from_bytes::<crate::format_old::V4Profile>(payload).map_err(corrupt)?.into(),
         _ => postcard::from_bytes(payload).map_err(corrupt)?,
     };
     profile.validate().map_err(ReadError::Corrupt)?;
@@ -399,9 +402,9 @@ mod tests {
         assert!(p.run.script.ends_with("demo.pl"), "{}", p.run.script);
         assert!(!p.entries.is_empty() && !p.timeline.is_empty());
         assert!(!p.run.forked && p.processes.is_empty());
-        // Written again, it is a version 4 file that reads back the same.
+        // Written again, it is a file of today's version that reads back the same.
         let again = encode(&p).unwrap();
-        assert_eq!(again[8], 4);
+        assert_eq!(u32::from(again[8]), FORMAT_VERSION);
         assert_eq!(decode(&again).unwrap(), p);
     }
 
@@ -429,6 +432,19 @@ mod tests {
         let p = decode(&bytes).unwrap();
         assert!(!p.labels.is_empty(), "version 3 wrote labels");
         assert!(p.snapshots.is_empty());
+        assert_eq!(decode(&encode(&p).unwrap()).unwrap(), p);
+    }
+
+    #[test]
+    fn a_version_4_file_is_read_into_the_new_model() {
+        // Written by format version 4: a script with a snapshot labelled
+        // "built" and the one at the end.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/format-v4.out");
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes[8], 4, "a version 4 file");
+        let p = decode(&bytes).unwrap();
+        assert_eq!(p.snapshots.iter().map(|s| s.label.as_str()).collect::<Vec<_>>(), ["built", "end"]);
+        assert!(p.snapshots.iter().all(|s| s.ledger.is_none() && !s.paths.is_empty()));
         assert_eq!(decode(&encode(&p).unwrap()).unwrap(), p);
     }
 

@@ -1,7 +1,8 @@
-//! The model as profile format versions 1, 2 and 3 wrote it, read into
+//! The model as profile format versions 1 to 4 wrote it, read into
 //! today's.  Postcard has no field names: a field added to a struct makes
 //! old payloads unreadable, so each old layout is kept here, in its order.
 
+use crate::heap::{HeapCount, HeapPath, HeapTotals, Snapshot, Unreachable};
 use crate::{
     Entry, Frame, Label, Mark, Metrics, Node, Peak, ProcessTimeline, Profile, RunInfo, Sample, SourceFile, NONE,
 };
@@ -118,6 +119,7 @@ impl From<V1Profile> for Profile {
             processes: Vec::new(),
             labels: Vec::new(),
             snapshots: Vec::new(),
+            vm_timeline: Vec::new(),
         }
     }
 }
@@ -137,6 +139,7 @@ impl From<V2Profile> for Profile {
             processes: v.processes,
             labels: Vec::new(),
             snapshots: Vec::new(),
+            vm_timeline: Vec::new(),
         }
     }
 }
@@ -172,6 +175,47 @@ impl From<V3Profile> for Profile {
             processes: v.processes,
             labels: v.labels,
             snapshots: Vec::new(),
+            vm_timeline: Vec::new(),
         }
+    }
+}
+
+/// `Snapshot` as format version 4 wrote it: before the ledger.
+#[derive(Deserialize)]
+struct V4Snapshot {
+    label: String,
+    time: f64,
+    paths: Vec<HeapPath>,
+    types: Vec<HeapCount>,
+    classes: Vec<HeapCount>,
+    unreachable: Vec<Unreachable>,
+    totals: HeapTotals,
+}
+
+/// `Profile` as format version 4 wrote it.
+#[derive(Deserialize)]
+pub(crate) struct V4Profile {
+    v3: V3Profile,
+    snapshots: Vec<V4Snapshot>,
+}
+
+impl From<V4Profile> for Profile {
+    fn from(v: V4Profile) -> Profile {
+        let mut p: Profile = v.v3.into();
+        p.snapshots = v
+            .snapshots
+            .into_iter()
+            .map(|s| Snapshot {
+                label: s.label,
+                time: s.time,
+                paths: s.paths,
+                types: s.types,
+                classes: s.classes,
+                unreachable: s.unreachable,
+                totals: s.totals,
+                ledger: None,
+            })
+            .collect();
+        p
     }
 }

@@ -36,6 +36,9 @@ pub struct Snapshot {
     /// Live SVs nothing reached, by type and allocating line.
     pub unreachable: Vec<Unreachable>,
     pub totals: HeapTotals,
+    /// Where VmData and RssAnon go (format version 5; None before, and
+    /// when the recorder could not measure it).
+    pub ledger: Option<crate::ledger::Ledger>,
 }
 
 /// A data path and everything under it.

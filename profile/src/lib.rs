@@ -33,6 +33,7 @@ pub mod command;
 pub mod format;
 mod format_old;
 pub mod heap;
+pub mod ledger;
 pub mod merge;
 pub mod options;
 mod threads;
@@ -347,6 +348,18 @@ pub struct Profile {
     pub labels: Vec<Label>,
     /// Heap snapshots, in the order taken (format version 4).
     pub snapshots: Vec<heap::Snapshot>,
+    /// VmRSS and VmData at the timeline's samples (format version 5;
+    /// empty where /proc could not be read, and for a merged profile).
+    pub vm_timeline: Vec<VmSample>,
+}
+
+/// The process's size at a timeline sample, from /proc/self/status.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct VmSample {
+    /// Seconds since the profile started.
+    pub time: f64,
+    pub rss_bytes: u64,
+    pub data_bytes: u64,
 }
 
 /// One element of a stack: a frame and the file and line executing in it.

@@ -5,7 +5,7 @@
 //! The recorder owns one and feeds it; the clock is injectable so that the
 //! decimation can be tested without waiting.
 
-use crate::{Sample, NONE};
+use crate::{Sample, VmSample, NONE};
 use std::time::Instant;
 
 /// At most this many samples are kept.
@@ -19,23 +19,47 @@ pub const ALLOCATIONS_PER_CHECK: u32 = 4096;
 /// The first interval between samples, in seconds.
 const FIRST_INTERVAL: f64 = 0.001;
 
+/// Reads (VmRSS, VmData) now, or None.
+pub type VmReader = fn() -> Option<(u64, u64)>;
+
 pub struct Timeline {
     start: Instant,
     samples: Vec<Sample>,
     interval: f64,
     next: f64,
     peak: Option<Sample>,
+    /// VmRSS and VmData at the samples, when a reader was given.
+    vm: Vec<VmSample>,
+    vm_reader: Option<VmReader>,
 }
 
 impl Default for Timeline {
     fn default() -> Self {
-        Timeline { start: Instant::now(), samples: Vec::new(), interval: FIRST_INTERVAL, next: 0.0, peak: None }
+        Timeline {
+            start: Instant::now(),
+            samples: Vec::new(),
+            interval: FIRST_INTERVAL,
+            next: 0.0,
+            peak: None,
+            vm: Vec::new(),
+            vm_reader: None,
+        }
     }
 }
 
 impl Timeline {
     pub fn new() -> Timeline {
         Timeline::default()
+    }
+
+    /// Read (VmRSS, VmData) at every sample taken, with `reader`.
+    pub fn read_vm_with(&mut self, reader: VmReader) {
+        self.vm_reader = Some(reader);
+    }
+
+    /// VmRSS and VmData at the samples so far.
+    pub fn vm(&self) -> &[VmSample] {
+        &self.vm
     }
 
     /// Seconds since profiling started.
@@ -67,10 +91,14 @@ impl Timeline {
             return;
         }
         self.samples.push(Sample { time, live_bytes: live, entry });
+        if let Some((rss_bytes, data_bytes)) = self.vm_reader.and_then(|read| read()) {
+            self.vm.push(VmSample { time, rss_bytes, data_bytes });
+        }
         self.next = time + self.interval;
         if self.samples.len() >= MAX_SAMPLES {
             let kept: Vec<Sample> = self.samples.iter().step_by(2).copied().collect();
             self.samples = kept;
+            self.vm = self.vm.iter().step_by(2).copied().collect();
             self.interval *= 2.0;
         }
     }
@@ -105,6 +133,25 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vm_sizes_are_read_at_the_samples_only() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static READS: AtomicU64 = AtomicU64::new(0);
+        fn reader() -> Option<(u64, u64)> {
+            let n = READS.fetch_add(1, Ordering::Relaxed);
+            Some((n, 2 * n))
+        }
+        let mut t = Timeline::new();
+        t.read_vm_with(reader);
+        for i in 0..10 {
+            // Ten calls, five of them due.
+            t.sample_at(f64::from(i / 2) * 0.01, 0, NONE);
+        }
+        assert_eq!(t.vm().len(), 5);
+        assert_eq!(READS.load(Ordering::Relaxed), 5, "read when a sample is taken, never otherwise");
+        assert_eq!(t.vm()[4], VmSample { time: 0.04, rss_bytes: 4, data_bytes: 8 });
+    }
 
     #[test]
     fn samples_are_spaced_by_the_interval() {

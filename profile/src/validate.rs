@@ -132,6 +132,9 @@ impl Profile {
             check_time(&format!("the time of timeline sample {i}"), s.time)?;
             check_signed(&format!("the live heap of timeline sample {i}"), s.live_bytes)?;
         }
+        for (i, s) in self.vm_timeline.iter().enumerate() {
+            check_time(&format!("the time of VmRSS sample {i}"), s.time)?;
+        }
         for (j, proc) in self.processes.iter().enumerate() {
             check_time(&format!("the start time of process {j}"), proc.start_time)?;
             for (i, s) in proc.samples.iter().enumerate() {

@@ -6,8 +6,12 @@
 //! path and Perl's macro accessors; `perl` is the Rust view of them.
 
 mod hooks;
+mod own_alloc;
 mod perl;
 mod recorder;
+
+#[global_allocator]
+static ALLOCATOR: own_alloc::Counted = own_alloc::Counted;
 
 use std::ffi::c_void;
 

@@ -7,6 +7,7 @@
 //   node check.js moose  DIR SHOTS   index, flame graph search, zoom, links
 //   node check.js escape DIR         every page: no injected element, no dialog
 //   node check.js big    PAGE SHOTS  how long a big source page takes to render
+//   node check.js treemap DIR SHOTS  heap.html: the largest rectangle, zoom, trail, hover
 'use strict';
 
 const fs = require('fs');
@@ -205,10 +206,54 @@ async function big(page, file, shots) {
   return { times, rows, jump };
 }
 
+// heap.html: which path the largest rectangle is, what clicking it shows.
+async function treemap(page, dir, shots) {
+  const r = {};
+  await page.goto(url(path.join(dir, 'index.html')));
+  r.link = await page.evaluate(() => (document.getElementById('heap-link') || {}).textContent || null);
+  await Promise.all([page.waitForURL((u) => u.href.endsWith('/heap.html')), page.click('#heap-link')]);
+  r.title = await page.title();
+  const largest = () => {
+    let best = null;
+    for (const g of document.querySelectorAll('#treemap g[data-node]')) {
+      const rect = g.querySelector('rect');
+      const area = Number(rect.getAttribute('width')) * Number(rect.getAttribute('height'));
+      if (!best || area > best.area) best = { area, path: g.dataset.path, node: g.dataset.node, zoomable: g.classList.contains('zoomable') };
+    }
+    return best;
+  };
+  r.rects = await page.evaluate(() => document.querySelectorAll('#treemap g').length);
+  r.largest = await page.evaluate(largest);
+  await page.hover(`#treemap g[data-node="${r.largest.node}"]`);
+  r.hover = await page.evaluate(() => document.getElementById('hover').textContent);
+  await page.screenshot({ path: path.join(shots, 'treemap.png') });
+  await page.click(`#treemap g[data-node="${r.largest.node}"]`);
+  r.zoomed = await page.evaluate(() => ({
+    node: document.getElementById('treemap').dataset.node,
+    trail: document.getElementById('crumbs').textContent,
+    trail_path: document.getElementById('crumbs').dataset.path,
+    rects: document.querySelectorAll('#treemap g').length,
+  }));
+  await page.screenshot({ path: path.join(shots, 'treemap-zoomed.png') });
+  await page.click('#crumbs button.crumb');
+  r.back = await page.evaluate(() => document.getElementById('treemap').dataset.node);
+  r.ledger = await page.evaluate(() => ({
+    segments: document.querySelectorAll('#ledger-bar .seg').length,
+    rows: Array.from(document.querySelectorAll('#ledger tbody tr')).map((tr) => tr.dataset.row),
+    width: Array.from(document.querySelectorAll('#ledger-bar .seg')).reduce((w, s) => w + s.getBoundingClientRect().width, 0),
+    bar: document.getElementById('ledger-bar').getBoundingClientRect().width,
+  }));
+  r.tables = await page.evaluate(() => ({
+    types: document.querySelectorAll('#types tbody tr').length,
+    unreachable: Array.from(document.querySelectorAll('#unreachable tbody tr')).map((tr) => tr.cells[1].textContent),
+  }));
+  return r;
+}
+
 const [what, ...args] = process.argv.slice(2);
-const work = { moose, escape, big }[what];
+const work = { moose, escape, big, treemap }[what];
 if (!work) {
-  console.error('usage: check.js moose DIR SHOTS | escape DIR | big PAGE SHOTS');
+  console.error('usage: check.js moose DIR SHOTS | escape DIR | big PAGE SHOTS | treemap DIR SHOTS');
   process.exit(2);
 }
 withBrowser((page) => work(page, ...args))

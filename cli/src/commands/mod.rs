@@ -120,7 +120,7 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         top: usize,
         /// Compare heap snapshots by data path (what grew, the keys added)
-        /// instead of what was allocated
+        /// and their ledgers (VmData row by row) instead of what was allocated
         #[arg(long)]
         heap: bool,
         /// With --heap: the label of OLD's snapshot, then NEW's (give the
@@ -170,11 +170,12 @@ enum Command {
         #[arg(short, long, default_value = "memprof-html", value_name = "DIR")]
         output: PathBuf,
     },
-    /// Show a heap snapshot: the largest data paths with the lines that
-    /// allocated them, the census by type and class, and what nothing reached
+    /// Show a heap snapshot: where VmData and RSS go (the ledger), the
+    /// largest data paths with the lines that allocated them, the census by
+    /// type and class, and what nothing reached
     #[command(after_help = "Take snapshots with Devel::MemProf::snapshot(\"label\") in the program, or \
                   MEMPROF=snapshot=end (memprof run takes one at the end by default). \
-                  Compare two with `memprof diff --heap`.")]
+                  Compare two with `memprof diff --heap` (paths, and the ledgers row by row).")]
     Heap {
         /// Profile to read
         #[arg(default_value = DEFAULT_PROFILE)]

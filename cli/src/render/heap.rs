@@ -79,6 +79,9 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 pub fn render(p: &Profile, o: &HeapOptions) -> Result<String, String> {
     let s = choose(p, o.snapshot.as_deref())?;
     let mut out = String::new();
+    if let Some(line) = s.ledger.as_ref().and_then(super::ledger::sentence) {
+        let _ = writeln!(out, "{line}");
+    }
     let t = &s.totals;
     let _ = writeln!(
         out,
@@ -105,6 +108,10 @@ pub fn render(p: &Profile, o: &HeapOptions) -> Result<String, String> {
         size(t.walker_bytes),
         if t.heap_bytes > 0 { 100.0 * t.walker_bytes as f64 / t.heap_bytes as f64 } else { 0.0 }
     );
+    if let Some(l) = &s.ledger {
+        out.push('\n');
+        super::ledger::table(&mut out, l);
+    }
     out.push('\n');
     match o.by {
         By::Path => {
@@ -334,6 +341,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot, top: usize) -> String {
         }
         let _ = writeln!(out, "{line}");
     }
+    out.push('\n');
+    super::ledger::difference(&mut out, old, new);
     out
 }
 
@@ -380,6 +389,9 @@ pub struct SnapshotJson<'a> {
     classes: &'a [memprof_profile::heap::HeapCount],
     unreachable: Vec<UnreachableJson>,
     totals: &'a memprof_profile::heap::HeapTotals,
+    /// Absent from profiles before format version 5.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger: Option<&'a memprof_profile::ledger::Ledger>,
 }
 
 fn line_json(p: &Profile, entry: u32, bytes: u64) -> LineJson {
@@ -439,6 +451,7 @@ pub fn json(p: &Profile) -> Vec<SnapshotJson<'_>> {
                 classes: &s.classes,
                 unreachable,
                 totals: &s.totals,
+                ledger: s.ledger.as_ref(),
             }
         })
         .collect()

@@ -23,6 +23,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
+mod heap;
 mod index;
 mod source;
 use source::Calls;
@@ -30,6 +31,8 @@ use source::Calls;
 const BASE: &str = include_str!("html/base.html");
 const INDEX: &str = include_str!("html/index.html");
 const SOURCE: &str = include_str!("html/source.html");
+const HEAP: &str = include_str!("html/heap.html");
+const HEAP_JS: &str = include_str!("html/heap.js");
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
 /// Added to each flame graph: double-click opens a frame's source line, and
@@ -237,7 +240,16 @@ pub fn render(p: &Profile) -> Result<Vec<(String, String)>, String> {
     if has_timeline {
         out.push(("timeline.svg".into(), timeline::render(p, None)?));
     }
-    out.push(("index.html".into(), r.index(&env, graphs, has_timeline)?));
+    // The last snapshot's page, "What holds the memory".
+    let snapshot = p.snapshots.last();
+    if let Some(s) = snapshot {
+        let data = serde_json::to_string(&heap::data(p, s)).map_err(|e| format!("heap data: {e}"))?;
+        out.push(("heap-data.js".into(), format!("window.memprofHeap = {data};\n")));
+        out.push(("heap.js".into(), HEAP_JS.to_string()));
+        let page = heap::page(p, s, flamegraph::script_name(p));
+        out.push(("heap.html".into(), render_template(&env, "heap.html", &page)?));
+    }
+    out.push(("index.html".into(), r.index(&env, graphs, has_timeline, snapshot.is_some())?));
     for (i, w) in wanted.iter().enumerate() {
         if let Some(name) = &r.pages.names[i] {
             out.push((name.clone(), r.source_page(&env, i as u32, w)?));
@@ -249,7 +261,7 @@ pub fn render(p: &Profile) -> Result<Vec<(String, String)>, String> {
 fn environment() -> Result<Environment<'static>, String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    for (name, text) in [("base.html", BASE), ("index.html", INDEX), ("source.html", SOURCE)] {
+    for (name, text) in [("base.html", BASE), ("index.html", INDEX), ("source.html", SOURCE), ("heap.html", HEAP)] {
         env.add_template(name, text).map_err(|e| format!("template {name}: {e}"))?;
     }
     Ok(env)

@@ -182,6 +182,9 @@ struct Document<'a> {
     /// Heap snapshots (profile format version 4).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     snapshots: Vec<super::heap::SnapshotJson<'a>>,
+    /// VmRSS and VmData at the timeline's samples (format version 5).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    vm_timeline: &'a [memprof_profile::VmSample],
 }
 
 fn is_zero<T: Default + PartialEq>(v: &T) -> bool {
@@ -336,6 +339,7 @@ pub fn write(p: &Profile, out: impl std::io::Write, pretty: bool, include_stacks
         sample_bytes: p.run.sample_bytes,
         labels: labels_json(p),
         snapshots: super::heap::json(p),
+        vm_timeline: &p.vm_timeline,
     };
     if pretty { serde_json::to_writer_pretty(out, &doc) } else { serde_json::to_writer(out, &doc) }
         .map_err(std::io::Error::from)

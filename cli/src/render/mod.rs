@@ -9,6 +9,7 @@ pub mod folded;
 pub mod heap;
 pub mod html;
 pub mod json;
+pub mod ledger;
 pub mod report;
 pub mod timeline;
 pub mod units;

@@ -35,7 +35,10 @@ pub fn render(p: &Profile, title: Option<&str>) -> Result<String, String> {
         return Err("this profile has no timeline samples".into());
     }
     let end = p.timeline.iter().map(|s| s.time).fold(0.0f64, f64::max).max(1e-3);
-    let top = p.timeline.iter().map(|s| s.live_bytes).chain([p.peak.bytes, 1]).max().unwrap_or(1);
+    // VmRSS and VmData, where they were sampled, on the same axis: the gap
+    // between them and the heap is what the heap does not explain.
+    let vm_top = p.vm_timeline.iter().map(|v| v.rss_bytes.max(v.data_bytes) as i64).max().unwrap_or(0);
+    let top = p.timeline.iter().map(|s| s.live_bytes).chain([p.peak.bytes, 1, vm_top]).max().unwrap_or(1);
     let low = p.timeline.iter().map(|s| s.live_bytes).chain([0]).min().unwrap_or(0);
     // Plot in MiB so the axis reads naturally.
     let mib = |b: i64| b as f64 / (1024.0 * 1024.0);
@@ -62,12 +65,38 @@ pub fn render(p: &Profile, title: Option<&str>) -> Result<String, String> {
         chart
             .configure_mesh()
             .x_desc("seconds since the profile started")
-            .y_desc("live heap growth, MiB")
+            .y_desc(if p.vm_timeline.is_empty() { "live heap growth, MiB" } else { "MiB" })
             .draw()
             .map_err(err)?;
         chart
             .draw_series(LineSeries::new(p.timeline.iter().map(|s| (s.time, mib(s.live_bytes))), BLUE.stroke_width(2)))
-            .map_err(err)?;
+            .map_err(err)?
+            .label("live heap growth")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+        if !p.vm_timeline.is_empty() {
+            let vm = |f: fn(&memprof_profile::VmSample) -> u64| {
+                p.vm_timeline.iter().map(move |v| (v.time, mib(f(v) as i64))).collect::<Vec<_>>()
+            };
+            let rss_colour = RGBColor(0, 150, 60);
+            let data_colour = RGBColor(200, 100, 0);
+            chart
+                .draw_series(LineSeries::new(vm(|v| v.rss_bytes), rss_colour.stroke_width(2)))
+                .map_err(err)?
+                .label("VmRSS")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], rss_colour.stroke_width(2)));
+            chart
+                .draw_series(LineSeries::new(vm(|v| v.data_bytes), data_colour.stroke_width(2)))
+                .map_err(err)?
+                .label("VmData")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], data_colour.stroke_width(2)));
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(err)?;
+        }
         let y_top = mib(top) * 1.08;
         for m in &p.marks {
             chart.draw_series(LineSeries::new([(m.time, 0.0), (m.time, y_top)], BLACK.mix(0.4))).map_err(err)?;

@@ -64,9 +64,14 @@ impl Recorder {
         if rc != 0 {
             warn("snapshot: the walk ran out of memory; the snapshot is incomplete");
         }
-        let snap = build(interp, &res, label, time);
+        let mut snap = build(interp, &res, label, time);
+        let extra = (res.totals.stack_bytes, res.totals.known_overhead_bytes);
         // SAFETY: releases what the walk mapped; `res` is not used after.
         unsafe { perl::memprof_heap_free(&mut res) };
+        // After the walk's own mappings are gone: the ledger measures the
+        // process as the program has it.
+        let table_bytes = self.sites.as_ref().map_or(0, |s| s.table.capacity * 16);
+        snap.ledger = Some(super::ledger::measure(&snap.totals, extra, !table.is_null(), table_bytes));
         Some(snap)
     }
 }
@@ -210,7 +215,7 @@ fn build(interp: perl::Interp, res: &memprof_heap_result, label: String, time: f
     for p in &mut paths {
         p.lines.iter_mut().for_each(|l| l.0 = site_entry(l.0));
     }
-    Snapshot { label, time, paths, types, classes, unreachable, totals }
+    Snapshot { label, time, paths, types, classes, unreachable, totals, ledger: None }
 }
 
 fn add_count(h: &mut HeapCount, c: &perl::memprof_heap_count) {

@@ -10,6 +10,7 @@
 mod attach;
 pub(crate) mod entry;
 mod heap;
+mod ledger;
 pub(crate) mod measure;
 pub(crate) mod native;
 pub(crate) mod sites;
@@ -170,6 +171,13 @@ fn unaccounted<R>(t: &mut memprof_tls, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// A timeline that reads VmRSS and VmData beside the heap, at its samples only.
+fn new_timeline() -> Timeline {
+    let mut t = Timeline::new();
+    t.read_vm_with(ledger::read_vm);
+    t
+}
+
 impl Recorder {
     fn new(t: &mut memprof_tls, interp: Interp, opts: Options) -> Box<Recorder> {
         let mut tables = Tables::default();
@@ -216,7 +224,7 @@ impl Recorder {
             output,
             cwd,
             marks: Vec::new(),
-            timeline: Timeline::new(),
+            timeline: new_timeline(),
             sites,
             measuring: 0,
             measure_floors: Vec::new(),
@@ -248,7 +256,7 @@ impl Recorder {
         t.snap_peak = t.live;
         t.peak_noted = 0;
         self.peak = Peak { bytes: 0, entry: NONE };
-        self.timeline = Timeline::new();
+        self.timeline = new_timeline();
         if let Some(s) = self.sites.as_mut() {
             s.reset(t.live);
         }

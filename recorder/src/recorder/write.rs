@@ -74,6 +74,7 @@ impl Recorder {
         // Every thread's figures, and the native threads', are this profile's.
         let mut p = self.merge_threads(p);
         p.timeline = self.timeline.finish(p.totals.net_bytes());
+        p.vm_timeline = self.timeline.vm().to_vec();
         self.save_line_texts(&mut p);
         // SAFETY: the accessors return static or interpreter-owned strings.
         let (perl_version, script) = unsafe {

@@ -31,6 +31,8 @@ struct Index<'x> {
     files: Vec<TableRow>,
     sites: bool,
     labels: Vec<LabelRow>,
+    /// Whether heap.html was written.
+    heap: bool,
 }
 
 #[derive(Serialize)]
@@ -46,7 +48,13 @@ struct LabelRow {
 }
 
 impl Report<'_> {
-    pub(super) fn index(&self, env: &Environment, graphs: Vec<Graph>, has_timeline: bool) -> Result<String, String> {
+    pub(super) fn index(
+        &self,
+        env: &Environment,
+        graphs: Vec<Graph>,
+        has_timeline: bool,
+        has_heap: bool,
+    ) -> Result<String, String> {
         let p = self.p;
         let names: Vec<&str> = self.metrics.iter().map(|m| m.name()).collect();
         let subs = self.sub_rows();
@@ -90,6 +98,7 @@ impl Report<'_> {
                 files,
                 sites: p.run.site_tracking,
                 labels: self.label_rows(),
+                heap: has_heap,
             },
         )
     }

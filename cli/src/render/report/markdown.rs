@@ -13,6 +13,9 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
     let p = a.profile;
     let mut out = String::new();
     let _ = writeln!(out, "### Memory profile of `{}`\n", cell(&p.run.script));
+    if let Some(line) = crate::render::ledger::last(p).and_then(crate::render::ledger::sentence) {
+        let _ = writeln!(out, "{line}\n");
+    }
     let mut merged = merged_sentence(p).map(|m| format!(" {m}")).unwrap_or_default();
     if let Some(sampled) = super::sampled_sentence(p) {
         merged = format!("{merged} {sampled}");

@@ -22,6 +22,10 @@ pub(super) fn render(a: &Analysis, top: usize) -> String {
         duration(p)
     );
     let _ = writeln!(out, "Sizes in binary units: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB.\n");
+    // In the totals' paragraph: what the process is, then what it did.
+    if let Some(line) = crate::render::ledger::last(p).and_then(crate::render::ledger::sentence) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(out, "{}", totals_sentence(p));
     if let Some(merged) = merged_sentence(p) {
         let _ = writeln!(out, "{merged}");
