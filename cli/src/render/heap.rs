@@ -330,11 +330,14 @@ pub fn diff(old: &Snapshot, new: &Snapshot, top: usize) -> String {
     for (name, d, svs, children) in rows.into_iter().take(top) {
         let verb = if d >= 0 { "grew" } else { "shrank" };
         let mut line = format!("  `{name}` {verb} {}", size(d.unsigned_abs() as u64));
-        let word = if name.ends_with(']') || name.starts_with('@') { "elements" } else { "keys" };
+        // An array's children are elements: `@x`, `my @x (...)`, `...[3]`.
+        let var = ["my ", "our ", "state "].iter().find_map(|p| name.strip_prefix(p)).unwrap_or(&name);
+        let (one, many) =
+            if name.ends_with(']') || var.starts_with('@') { ("element", "elements") } else { ("key", "keys") };
         if children > 0 {
-            let _ = write!(line, ": {} {word} added", count(children as u64));
+            let _ = write!(line, ": {} added", plural(children as u64, one, many));
         } else if children < 0 {
-            let _ = write!(line, ": {} {word} removed", count(children.unsigned_abs() as u64));
+            let _ = write!(line, ": {} removed", plural(children.unsigned_abs() as u64, one, many));
         }
         if svs != 0 {
             let _ = write!(line, " ({}{} SVs)", if svs > 0 { "+" } else { "-" }, count(svs.unsigned_abs() as u64));
