@@ -12,13 +12,11 @@ use Test::More;
 my @cases = corpus_cases();
 cmp_ok( scalar @cases, '>=', 60, 'the corpus has at least 60 scripts' );
 
-for my $case (@cases) {
-    my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
-    my %stdin = %{ $case->{stdin} };
-    subtest $name => sub {
-        if ( my $module = missing_module($script) ) {
-            plan skip_all => "$module is not installed for " . perl_bin();
-        }
+corpus_subtests(
+    \@cases,
+    sub {
+        my ( $name, $script, @args ) = ( $_[0]{name}, $_[0]{script}, @{ $_[0]{args} } );
+        my %stdin = %{ $_[0]{stdin} };
         my ( $out, $err, $status ) = run_capture( [ perl_bin(), $script, @args ], %stdin );
         my ( undef, $pout, $perr, $pstatus, $file ) = profile_script( $script, args => \@args, %stdin, no_json => 1 );
         is( $pout,    $out,    'same stdout' );
@@ -31,8 +29,8 @@ for my $case (@cases) {
         # where that stays small.
         $p = memprof_json($file) if $p->{max_stack_depth} <= 300;
         conservation_ok( $p, $name );
-    };
-}
+    }
+);
 
 # One-liners: -e, -E, -n/-l with input, and a die.
 my @one_liners = (

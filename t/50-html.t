@@ -18,21 +18,8 @@ my $dir   = tempdir( CLEANUP => 1 );
 my $shots = $ENV{MEMPROF_SHOTS} || tempdir( CLEANUP => 1 );
 mkdir $shots;
 
-my $browser_dir = "$FindBin::Bin/browser";
-my $chromium    = $ENV{CHROMIUM} || '/usr/bin/chromium';
-my $no_browser =
-    !-x $chromium                                   ? "no $chromium"
-  : !-d "$browser_dir/node_modules/playwright-core" ? "no $browser_dir/node_modules (npm ci --prefix t/browser)"
-  : system( 'node', '-e', '0' ) != 0                ? 'no node'
-  :                                                   '';
-
-# CI installs all three (scripts/deps.sh, scripts/test.sh): there, a missing
-# browser is a failure, not a reason to skip.  (Not in the tarball that
-# t/70-install.t builds and tests, which has no node_modules.)
-if ( $no_browser && $ENV{CI} && !$ENV{MEMPROF_INSTALL_TEST_INNER} ) {
-    fail("the browser tests need chromium, node and playwright-core: $no_browser");
-    $no_browser = '';
-}
+my $browser_dir = browser_dir();
+my $no_browser  = missing_browser();
 
 # Run check.js; returns what it saw, decoded.
 sub browse {

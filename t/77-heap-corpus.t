@@ -15,13 +15,11 @@ use Test::More;
 my @cases = corpus_cases();
 cmp_ok( scalar @cases, '>=', 60, 'the corpus has at least 60 scripts' );
 
-for my $case (@cases) {
-    my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
-    my %stdin = %{ $case->{stdin} };
-    subtest $name => sub {
-        if ( my $module = missing_module($script) ) {
-            plan skip_all => "$module is not installed for " . perl_bin();
-        }
+corpus_subtests(
+    \@cases,
+    sub {
+        my ( $name, $script, @args ) = ( $_[0]{name}, $_[0]{script}, @{ $_[0]{args} } );
+        my %stdin = %{ $_[0]{stdin} };
         my $code = slurp($script);
         my ( $out, $err, $status ) = run_capture( [ perl_bin(), $script, @args ], %stdin );
         my ( undef, $pout, $perr, $pstatus, $file ) = profile_script(
@@ -54,7 +52,7 @@ for my $case (@cases) {
         if ( $code !~ /\b(?:threads|fork|open\s*\(?\s*my\s+\$\w+\s*,\s*['"]-\|)/ && @snaps == 1 ) {
             is( $tracked, $p->{totals}{retained_bytes}, 'the tracked blocks are the retained bytes' );
         }
-    };
-}
+    }
+);
 
 done_testing;

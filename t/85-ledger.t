@@ -38,13 +38,11 @@ sub check_ledger {
     is_deeply( $l->{notes}, [], "$where: everything was measured" );
 }
 
-for my $case (@cases) {
-    my ( $name, $script, @args ) = ( $case->{name}, $case->{script}, @{ $case->{args} } );
-    my %stdin = %{ $case->{stdin} };
-    subtest $name => sub {
-        if ( my $module = missing_module($script) ) {
-            plan skip_all => "$module is not installed for " . perl_bin();
-        }
+corpus_subtests(
+    \@cases,
+    sub {
+        my ( $name, $script, @args ) = ( $_[0]{name}, $_[0]{script}, @{ $_[0]{args} } );
+        my %stdin = %{ $_[0]{stdin} };
         my ( undef, undef, undef, undef, $file )
             = profile_script( $script, args => \@args, %stdin, no_json => 1, env => { MEMPROF => 'snapshot=end' } );
         ok( -s $file, 'a profile was written' ) or return;
@@ -53,7 +51,7 @@ for my $case (@cases) {
         return pass('no end of run: no snapshot') if !@snaps && slurp($script) =~ /\b(?:exec|_exit|kill)\b/;
         ok( scalar @snaps, 'a snapshot was taken' ) or return;
         check_ledger( $_, "snapshot \"$_->{label}\"" ) for @snaps;
-    };
-}
+    }
+);
 
 done_testing;

@@ -18,17 +18,8 @@ my $dir   = tempdir( CLEANUP => 1 );
 my $shots = $ENV{MEMPROF_SHOTS} || tempdir( CLEANUP => 1 );
 mkdir $shots;
 
-my $browser_dir = "$FindBin::Bin/browser";
-my $chromium    = $ENV{CHROMIUM} || '/usr/bin/chromium';
-my $no_browser =
-    !-x $chromium                                   ? "no $chromium"
-  : !-d "$browser_dir/node_modules/playwright-core" ? "no $browser_dir/node_modules (npm ci --prefix t/browser)"
-  : system( 'node', '-e', '0' ) != 0                ? 'no node'
-  :                                                   '';
-if ( $no_browser && $ENV{CI} && !$ENV{MEMPROF_INSTALL_TEST_INNER} ) {
-    fail("the browser test needs chromium, node and playwright-core: $no_browser");
-    $no_browser = '';
-}
+my $browser_dir = browser_dir();
+my $no_browser  = missing_browser();
 
 # The demo, profiled, and its report.
 write_file( "$dir/demo.pl", slurp( repo_root() . '/examples/demo.pl' ) );

@@ -17,7 +17,7 @@ our @EXPORT = qw(
     missing_module
     memprof_bin perl_bin repo_root profile_script profile_code run_capture memprof_json
     line_of sub_named stacks_with conservation_ok write_file slurp MiB decode_json perl_lib_dir outcome
-    corpus_cases
+    corpus_cases corpus_subtests browser_dir missing_browser
 );
 
 sub MiB () { 1024 * 1024 }
@@ -178,6 +178,28 @@ sub missing_module {
     return;
 }
 
+# Where the browser tests' node scripts are (check.js, playwright-core).
+sub browser_dir { repo_root() . '/t/browser' }
+
+# Why the browser tests cannot run here ('' when they can): they need
+# Chromium (or $CHROMIUM), node and playwright-core.  CI installs all three
+# (scripts/deps.sh, scripts/test.sh): there a missing one is a failure, not
+# a reason to skip.  (Not in the tarball that t/70-install.t builds and
+# tests, which has no node_modules.)
+sub missing_browser {
+    my $chromium = $ENV{CHROMIUM} || '/usr/bin/chromium';
+    my $missing =
+        !-x $chromium                                    ? "no $chromium"
+      : !-d browser_dir() . '/node_modules/playwright-core' ? 'no ' . browser_dir() . '/node_modules (npm ci --prefix t/browser)'
+      : ( run_capture( [ 'node', '-e', '0' ] ) )[2]     ? 'no node'
+      :                                                    '';
+    if ( $missing && $ENV{CI} && !$ENV{MEMPROF_INSTALL_TEST_INNER} ) {
+        Test::More::fail("the browser tests need chromium, node and playwright-core: $missing");
+        return '';
+    }
+    return $missing;
+}
+
 # The corpus's scripts (t/corpus/*.pl), each with its name, its arguments
 # (NAME.args, one a line) and its stdin (NAME.stdin) as run_capture takes it.
 sub corpus_cases {
@@ -194,6 +216,22 @@ sub corpus_cases {
         };
     }
     return @cases;
+}
+
+# A subtest for each case (as corpus_cases gives them), skipped where the
+# perl under test cannot load a module the script uses.
+sub corpus_subtests {
+    my ( $cases, $body ) = @_;
+    for my $case (@$cases) {
+        Test::More::subtest(
+            $case->{name} => sub {
+                if ( my $module = missing_module( $case->{script} ) ) {
+                    Test::More::plan( skip_all => "$module is not installed for " . perl_bin() );
+                }
+                $body->($case);
+            }
+        );
+    }
 }
 
 sub conservation_ok {
