@@ -5,7 +5,7 @@
 
 use super::units::{signed, size};
 use memprof_profile::heap::Snapshot;
-use memprof_profile::ledger::{describe, Ledger};
+use memprof_profile::ledger::{describe, Ledger, Row};
 use memprof_profile::Profile;
 use std::fmt::Write;
 
@@ -57,19 +57,21 @@ pub fn sentence(l: &Ledger) -> Option<String> {
 }
 
 /// The two tables: VmData's rows and RssAnon's, each row with its share.
-pub fn table(out: &mut String, l: &Ledger) {
-    let share = |b: i64, of: Option<u64>| match of {
-        Some(t) if t > 0 => format!("{:6.1}%", 100.0 * b as f64 / t as f64),
-        _ => String::new(),
-    };
-    let _ = writeln!(
-        out,
-        "Where the data segment goes (VmData {}):",
-        l.vmdata_bytes.map_or("not readable".to_string(), size)
-    );
-    for r in &l.rows {
-        let _ = writeln!(out, "  {:>12}  {}  {}", amount(r.bytes), share(r.bytes, l.vmdata_bytes), describe(&r.name));
+/// One of the two tables: a title with its total, then the rows with
+/// their shares of it.
+fn rows_of(out: &mut String, title: &str, total: Option<u64>, rows: &[Row]) {
+    let _ = writeln!(out, "{title} {}):", total.map_or("not readable".to_string(), size));
+    for r in rows {
+        let share = match total {
+            Some(t) if t > 0 => format!("{:6.1}%", 100.0 * r.bytes as f64 / t as f64),
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  {:>12}  {share}  {}", amount(r.bytes), describe(&r.name));
     }
+}
+
+pub fn table(out: &mut String, l: &Ledger) {
+    rows_of(out, "Where the data segment goes (VmData", l.vmdata_bytes, &l.rows);
     if let Some(m) = &l.malloc {
         if m.mmapped_blocks > 0 {
             let _ = writeln!(
@@ -81,14 +83,7 @@ pub fn table(out: &mut String, l: &Ledger) {
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "Where the anonymous resident memory goes (RssAnon {}):",
-        l.rss_anon_bytes.map_or("not readable".to_string(), size)
-    );
-    for r in &l.rss_rows {
-        let _ = writeln!(out, "  {:>12}  {}  {}", amount(r.bytes), share(r.bytes, l.rss_anon_bytes), describe(&r.name));
-    }
+    rows_of(out, "Where the anonymous resident memory goes (RssAnon", l.rss_anon_bytes, &l.rss_rows);
     for n in &l.notes {
         let _ = writeln!(out, "  Note: {n}.");
     }
