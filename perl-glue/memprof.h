@@ -281,6 +281,9 @@ struct memprof_sv_record {
     uint32_t node;
     uint32_t file;
     uint32_t line;
+    /* From the entry memo, or MEMPROF_UNRESOLVED: the drain then need
+     * not look the location up (as for memprof_credit's). */
+    uint32_t entry;
     int32_t delta;
 };
 

@@ -267,6 +267,7 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
             r->node = t->cur_node;
             r->file = t->cur_file;
             r->line = t->cur_line;
+            r->entry = memprof_entry_memo_find(t);
             r->delta = (int32_t)(sv_count - t->snap_sv_count);
             t->snap_sv_count = sv_count;
         } else {

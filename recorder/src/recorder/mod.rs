@@ -361,7 +361,10 @@ impl Recorder {
         if !t.sv_log.is_null() {
             for i in 0..n {
                 let r = self.sv_log[i];
-                let entry = self.tables.entry(r.node, r.file, r.line);
+                let entry = match r.entry {
+                    e if (e as usize) < self.tables.entries.len() => e,
+                    _ => self.running_entry(t, r.node, r.file, r.line),
+                };
                 self.tables.entries[entry as usize].metrics.sv_delta += i64::from(r.delta);
             }
         }
