@@ -235,6 +235,21 @@ impl Tables {
         p
     }
 
+    /// Free the indexes that intern files, frames, nodes, entries and
+    /// labels, before the profile is built at the end of the run, so that
+    /// they and the profile are never in memory together.  Interning still
+    /// works afterwards, but no longer finds what was interned before: for
+    /// a recorder that writes nothing more.
+    pub fn release_indexes(&mut self) {
+        self.file_index = Map::default();
+        self.evals = Map::default();
+        self.frame_index = Map::default();
+        self.node_index = Map::default();
+        self.entry_index = Map::default();
+        self.recent = Vec::new();
+        self.label_index = Map::default();
+    }
+
     /// Forget the memory credited so far (a forked child starts afresh,
     /// a new profile after `DB::finish_profile`): labels' runs too, but the
     /// current label stays current.
@@ -273,6 +288,25 @@ mod tests {
         }
         assert_eq!(t.entry(n, f, 3), e);
         assert_eq!(t.entries.len(), 5001);
+    }
+
+    #[test]
+    fn the_profile_is_the_same_after_the_indexes_are_released() {
+        let mut t = Tables::default();
+        let f = t.file(b"t.pl");
+        let main = t.root(FrameKind::Main, "main", f);
+        let foo = t.frame(FrameKind::Sub, "main::foo".into(), f, 2);
+        let n = t.node(main, foo, f, 7);
+        t.set_label(Some("GET /"), true);
+        for line in 1..200 {
+            let e = t.entry(if line % 2 == 0 { n } else { main }, f, line);
+            t.entries[e as usize].metrics.alloc_bytes += u64::from(line);
+        }
+        let before = t.compact();
+        t.release_indexes();
+        assert_eq!(t.compact(), before);
+        assert_eq!(before.entries.len(), 199);
+        assert_eq!(before.labels.len(), 1);
     }
 
     #[test]

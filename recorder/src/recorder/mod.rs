@@ -469,7 +469,7 @@ impl Recorder {
             if self.measuring == 0 {
                 Self::detach_sites(t);
             }
-            unaccounted(t, || self.write());
+            unaccounted(t, || self.write(at_exit));
         }
     }
 

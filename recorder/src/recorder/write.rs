@@ -21,8 +21,16 @@ impl Recorder {
         }
     }
 
-    pub(super) fn write(&mut self) {
-        let profile = self.build_profile();
+    /// Write the profile.  At the end of the run (`last`) the recorder's
+    /// indexes and snapshots go first, into the profile or away, so that
+    /// the peak of a run whose code has many lines is not the moment the
+    /// profile is written.
+    pub(super) fn write(&mut self, last: bool) {
+        if last {
+            self.tables.release_indexes();
+            self.stack.release_cache();
+        }
+        let profile = self.build_profile(last);
         let path = self.output_path();
         if let Err(e) = format::write(&path, &profile) {
             warn(&format!("cannot write the profile: {e}"));
@@ -34,7 +42,7 @@ impl Recorder {
     /// what is live now.  Leaves the path in `returned`.
     pub(super) fn dump(&mut self) {
         self.dumps += 1;
-        let mut profile = self.build_profile();
+        let mut profile = self.build_profile(false);
         profile.run.dump = self.dumps;
         let mut path = self.output_path().into_os_string();
         path.push(format!(".{}", self.dumps));
@@ -57,7 +65,7 @@ impl Recorder {
         }
     }
 
-    fn build_profile(&mut self) -> Profile {
+    fn build_profile(&mut self, last: bool) -> Profile {
         let command = self.command_line();
         let untracked = self.site_figures(true);
         if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
@@ -67,7 +75,7 @@ impl Recorder {
         super::native::symbolise(self.interp, &mut p);
         p.peak = self.site_peak().unwrap_or(self.peak);
         p.marks = self.marks.clone();
-        p.snapshots = self.snapshots.clone();
+        p.snapshots = if last { std::mem::take(&mut self.snapshots) } else { self.snapshots.clone() };
         p.run.site_tracking = untracked.is_some();
         p.run.untracked_free_bytes = untracked.map_or(0, |u| u.0);
         p.run.untracked_free_before_peak = untracked.map_or(0, |u| u.1);

@@ -64,6 +64,12 @@ pub struct Stack {
 }
 
 impl Stack {
+    /// Free the node cache (the runloop's memo of it stays): for the end
+    /// of the run, when the profile is built.
+    pub(super) fn release_cache(&mut self) {
+        self.node_cache = HashMap::default();
+    }
+
     /// Push a frame, keeping the memo of the frame that last stood at that
     /// depth if it had the same node: the memo belongs to the node, so a
     /// loop's next call from a frame popped since still finds it.
