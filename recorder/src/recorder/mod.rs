@@ -459,6 +459,9 @@ impl Recorder {
             // SAFETY: the interpreter is live.
             let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
             self.credit(t, sv_count);
+            if at_exit {
+                self.release_indexes();
+            }
             // At the moment the retained figures are measured: after END
             // blocks, before global destruction.
             if at_exit && self.opts.snapshot_end {

@@ -5,7 +5,7 @@
 
 use super::{Recorder, State};
 use crate::perl::{self, memprof_site_stats, memprof_sites, memprof_tls};
-use memprof_profile::Metrics;
+use memprof_profile::Entry;
 use std::ffi::c_void;
 
 /// A site table's lock, taken only once threads share the tables
@@ -98,7 +98,7 @@ impl Sites {
 
 struct ArenaWalk<'a> {
     table: &'a memprof_sites,
-    metrics: &'a mut [Metrics],
+    entries: &'a mut [Entry],
 }
 
 extern "C" fn count_arena(ctx: *mut c_void, block: *const c_void) {
@@ -107,7 +107,7 @@ extern "C" fn count_arena(ctx: *mut c_void, block: *const c_void) {
     let mut birth = 0u32;
     // SAFETY: the table is live; block is a live arena allocation.
     let site = unsafe { perl::memprof_sites_lookup(walk.table, block, &mut birth) };
-    let Some(m) = walk.metrics.get_mut(site as usize) else {
+    let Some(m) = walk.entries.get_mut(site as usize).map(|e| &mut e.metrics) else {
         return;
     };
     // SAFETY: as above.
@@ -168,24 +168,22 @@ impl Recorder {
             super::warn("site tracking ran out of memory and stopped; this profile has no retained or peak figures");
             return None;
         }
-        let mut metrics = vec![Metrics::default(); self.tables.entries.len()];
-        for (i, m) in metrics.iter_mut().enumerate() {
+        // Into the entries themselves: a copy of the figures per entry
+        // would be in memory with the profile being built.
+        let entries = &mut self.tables.entries;
+        for (i, e) in entries.iter_mut().enumerate() {
             let (retained, peak) = s.figures(i);
-            m.retained_bytes = retained;
-            m.peak_bytes = peak;
+            e.metrics.retained_bytes = retained;
+            e.metrics.peak_bytes = peak;
+            e.metrics.retained_arena_bytes = 0;
+            e.metrics.peak_arena_bytes = 0;
         }
         if arenas {
-            let mut walk = ArenaWalk { table: &s.table, metrics: &mut metrics };
+            let mut walk = ArenaWalk { table: &s.table, entries };
             // SAFETY: the interpreter is live; the callback only reads the table.
             unsafe {
                 perl::memprof_for_each_arena(self.interp, Some(count_arena), (&mut walk as *mut ArenaWalk).cast())
             };
-        }
-        for (e, m) in self.tables.entries.iter_mut().zip(metrics) {
-            e.metrics.retained_bytes = m.retained_bytes;
-            e.metrics.peak_bytes = m.peak_bytes;
-            e.metrics.retained_arena_bytes = m.retained_arena_bytes;
-            e.metrics.peak_arena_bytes = m.peak_arena_bytes;
         }
         Some((s.table.untracked_free_bytes, s.table.untracked_free_at_peak))
     }

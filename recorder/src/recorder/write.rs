@@ -21,15 +21,18 @@ impl Recorder {
         }
     }
 
-    /// Write the profile.  At the end of the run (`last`) the recorder's
-    /// indexes and snapshots go first, into the profile or away, so that
-    /// the peak of a run whose code has many lines is not the moment the
-    /// profile is written.
+    /// At the end of the run, once the last credit is in: free the
+    /// indexes that intern locations and the node cache, so that they are
+    /// not in memory with the end snapshot's walk and the profile being
+    /// built (the peak of a run whose code has many lines was that moment).
+    pub(super) fn release_indexes(&mut self) {
+        self.tables.release_indexes();
+        self.stack.release_cache();
+    }
+
+    /// Write the profile.  The last one (`last`, at the end of the run)
+    /// takes the snapshots rather than copying them.
     pub(super) fn write(&mut self, last: bool) {
-        if last {
-            self.tables.release_indexes();
-            self.stack.release_cache();
-        }
         let profile = self.build_profile(last);
         let path = self.output_path();
         if let Err(e) = format::write(&path, &profile) {
