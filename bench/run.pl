@@ -11,6 +11,16 @@
 # others take the heap snapshot at the end, the default), nytprof
 # (Devel::NYTProf) and heaptrack, each where installed.  Timing is never
 # asserted by tests; this is for people.
+#
+#   perl bench/run.pl --instructions [--scale 0.1] [--only ...] [--variants ...]
+#
+# counts instructions instead (valgrind's callgrind), which a shared
+# machine's load does not move: each workload shrunk to --scale of its
+# size (BENCH_SCALE in its environment), run once per variant, perl loading
+# the profiler itself (-d:MemProf, MEMPROF set as `memprof run` would).
+# Callgrind runs a program some 50 times slower, and the profiler's
+# timeline samples by the clock, so these count a few more samples than a
+# run at full speed does.
 use strict;
 use warnings;
 use Config;
@@ -24,8 +34,18 @@ use Time::HiRes qw(time);
 
 my $root = abs_path( dirname(__FILE__) . '/..' );
 my %opt  = ( runs => 5, warmup => 1 );
-GetOptions( \%opt, 'runs=i', 'warmup=i', 'only=s', 'variants=s', 'memprof=s' )
-    or die "usage: $0 [--runs N] [--warmup N] [--only a,b] [--variants plain,memprof,...] [--memprof BIN]\n";
+GetOptions( \%opt, 'runs=i', 'warmup=i', 'only=s', 'variants=s', 'memprof=s', 'instructions', 'scale=f' )
+    or die "usage: $0 [--runs N] [--warmup N] [--only a,b] [--variants plain,memprof,...] [--memprof BIN]"
+    . " [--instructions [--scale F]]\n";
+my $scale = $opt{scale} // ( $opt{instructions} ? 0.1 : 1 );
+$scale > 0 && $scale <= 1 or die "--scale must be more than 0 and at most 1\n";
+$ENV{BENCH_SCALE} = $scale;
+my ($valgrind) = grep { -x } map {"$_/valgrind"} split /:/, $ENV{PATH};
+if ( $opt{instructions} ) {
+    $valgrind or die "--instructions needs valgrind (apt-get install valgrind)\n";
+    # Instruction counts are the same every time.
+    @opt{qw(runs warmup)} = ( 1, 0 );
+}
 
 my $memprof = $opt{memprof} || "$root/target/release/memprof";
 -x $memprof or die "no $memprof: run `cargo build --release` first\n";
@@ -41,7 +61,7 @@ if ($perl5db) {
     open my $in,  '<', $perl5db    or die "$perl5db: $!";
     open my $out, '>', $tidy_input or die "$tidy_input: $!";
     while (<$in>) {
-        last if $. > 5000 && /^sub /;
+        last if $. > 5000 * $scale && /^sub /;
         print {$out} $_;
     }
 }
@@ -92,12 +112,35 @@ my @variants = grep { $_ ne 'nytprof' || $have_nytprof } grep { $_ ne 'heaptrack
     qw(plain memprof memprof-sites0 memprof-sample nytprof heaptrack);
 @variants = split /,/, $opt{variants} if $opt{variants};
 $variant{$_} or die "unknown variant $_\n" for @variants;
+if ( $opt{instructions} ) {
+    @variants = grep { $_ ne 'heaptrack' } @variants;
+    # perl itself under callgrind, not `memprof run` and its child: the
+    # same MEMPROF options, the library from `memprof run`'s perl-lib.
+    my $lib = dirname($memprof) . '/perl-lib';
+    system( $memprof, 'run', '-q', '--no-render', '-o', "$tmp/lib.out", '-e', '1' ) == 0
+        or die "$memprof run -e 1 failed\n";
+    my %memprof_env = (
+        memprof              => '',
+        'memprof-sites0'     => 'sites=0',
+        'memprof-native'     => 'native=1',
+        'memprof-nosnapshot' => 'snapshot=0',
+        'memprof-sample'     => 'sample=524288',
+    );
+    for my $v ( keys %memprof_env ) {
+        my $opts = join ':', grep {length} "file=$tmp/$v.out", $memprof_env{$v};
+        $variant{$v} = sub { ( [ $perl, "-I$lib", '-d:MemProf', @_ ], { MEMPROF => $opts } ) };
+    }
+}
 
-# One run: wall seconds and peak RSS in kB (of the largest process).
+# One run: wall seconds and peak RSS in kB (of the largest process); with
+# --instructions, the instructions instead and no RSS.
 sub run_once {
     my ( $argv, $env ) = @_;
     my $rss_file = "$tmp/rss";
-    my @cmd = $gnu_time ? ( $gnu_time, '-f', '%M', '-o', $rss_file, @$argv ) : @$argv;
+    my @cmd
+        = $opt{instructions} ? ( $valgrind, '--tool=callgrind', '--callgrind-out-file=/dev/null', @$argv )
+        : $gnu_time          ? ( $gnu_time, '-f', '%M', '-o', $rss_file, @$argv )
+        :                      @$argv;
     my $t0  = time;
     my $pid = fork // die "fork: $!";
     if ( !$pid ) {
@@ -109,6 +152,11 @@ sub run_once {
     waitpid $pid, 0;
     my $wall = time - $t0;
     die "failed ($?): @$argv\n" . `cat $tmp/stderr` if $?;
+    if ( $opt{instructions} ) {
+        open my $fh, '<', "$tmp/stderr" or die "$tmp/stderr: $!";
+        my ($n) = join( '', <$fh> ) =~ /Collected : (\d+)/ or die "no instruction count from callgrind: @$argv\n";
+        return ( $n, undef );
+    }
     my $rss;
     if ( $gnu_time && open my $fh, '<', $rss_file ) {
         ($rss) = <$fh> =~ /(\d+)/;
@@ -147,11 +195,18 @@ for my $w (@workloads) {
         my $ratio = $m / $plain;
         push @{ $ratios{$v} }, $ratio;
         my $rss = $rss{$name}{$v} ? sprintf( '%5.0fMB', median( @{ $rss{$name}{$v} } ) / 1024 ) : '     -';
-        push @cells, sprintf '%6.2fs %5.2fx %s', $m, $ratio, $rss;
+        push @cells,
+            $opt{instructions} ? sprintf( '%7.0fM %6.3fx', $m / 1e6, $ratio ) : sprintf( '%6.2fs %5.2fx %s', $m, $ratio, $rss );
     }
     printf "%-12s %s\n", $name, join ' ', map { sprintf '%22s', $_ } @cells;
 }
 printf "%-12s %s\n", 'geomean', join ' ',
-    map { sprintf '%22s', sprintf '%5.2fx', exp( sum( map {log} @{ $ratios{$_} } ) / @{ $ratios{$_} } ) } @cols;
-printf "\n(median of %d runs after %d warm-up, interleaved; ratio = median / plain perl's median; RSS = peak resident set)\n",
-    $opt{runs}, $opt{warmup};
+    map { sprintf '%22s', sprintf $opt{instructions} ? '%6.3fx' : '%5.2fx', exp( sum( map {log} @{ $ratios{$_} } ) / @{ $ratios{$_} } ) }
+    @cols;
+if ( $opt{instructions} ) {
+    printf "\n(instructions counted by callgrind, the workloads at %g of their size; ratio = instructions / plain perl's)\n",
+        $scale;
+} else {
+    printf "\n(median of %d runs after %d warm-up, interleaved; ratio = median / plain perl's median; RSS = peak resident set)\n",
+        $opt{runs}, $opt{warmup};
+}

@@ -1,7 +1,8 @@
 # Many live blocks: a 6 MB string grown by `.=` (realloc), split into
 # 1.2 million words that stay live while they are counted and sorted.
+my $scale = $ENV{BENCH_SCALE} || 1;    # bench/run.pl --instructions runs a tenth
 my $text = '';
-$text .= "word$_ " for 1 .. 1_200_000;
+$text .= "word$_ " for 1 .. 1_200_000 * $scale;
 my @words = split / /, $text;
 my %seen;
 my $long = 0;

@@ -25,8 +25,9 @@ sub fill {
 }
 
 package main;
+my $scale = $ENV{BENCH_SCALE} || 1;    # bench/run.pl --instructions runs a tenth
 my $sum = 0;
-for my $round ( 1 .. 30 ) {
+for my $round ( 1 .. 30 * $scale ) {
     my $book = Book->new;
     $book->add( Order->new( price => 100 + $_ % 17, qty => 1 + $_ % 5, side => $_ % 2 ? 'buy' : 'sell' ) )
         for 1 .. 5_000;

@@ -1,11 +1,12 @@
 # A long-running service loop: decode a request, look it up in an LRU
 # cache, build a response, encode it and log a line; the cache and the
 # log keep a bounded amount of memory live while the rest churns.
+my $scale = $ENV{BENCH_SCALE} || 1;    # bench/run.pl --instructions runs a tenth
 use JSON::PP;
 my $json = JSON::PP->new->canonical;
 my ( %cache, @lru, @log );
 my $served = 0;
-for my $n ( 1 .. 30_000 ) {
+for my $n ( 1 .. 30_000 * $scale ) {
     my $req = $json->decode(qq({"user":@{[ $n % 700 ]},"path":"/item/@{[ $n % 97 ]}","q":"x$n"}));
     my $key = "$req->{user}:$req->{path}";
     my $resp = $cache{$key} //= do {

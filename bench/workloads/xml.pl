@@ -1,10 +1,11 @@
 # An XS library that allocates through libxml2: build a document of
 # 60,000 records as a string, parse it with XML::LibXML, query it with
 # XPath and walk the nodes.
+my $scale = $ENV{BENCH_SCALE} || 1;    # bench/run.pl --instructions runs a tenth
 use XML::LibXML;
 my $xml = "<catalog>\n";
 $xml .= qq{  <book id="b$_" lang="@{[ $_ % 3 ? 'en' : 'de' ]}"><title>Title $_</title><price>@{[ $_ % 50 + 0.99 ]}</price></book>\n}
-    for 1 .. 60_000;
+    for 1 .. 60_000 * $scale;
 $xml .= "</catalog>\n";
 my $total = 0;
 for my $round ( 1 .. 2 ) {
