@@ -115,6 +115,17 @@ const void *memprof_cv_start_op(const void *cvp)
     return CvISXSUB(cv) ? NULL : (const void *)CvSTART(cv);
 }
 
+const void *memprof_cv_name_id(void *interp, const void *cvp)
+{
+    MP_dTHX(interp);
+    const CV *const cv = (const CV *)cvp;
+#ifdef CvNAMED
+    if (CvNAMED(cv))
+        return (const void *)CvNAME_HEK((CV *)cv);
+#endif
+    return (const void *)CvGV(cv);
+}
+
 const void *memprof_cv_start_cop(const void *cvp)
 {
     const CV *const cv = (const CV *)cvp;

@@ -399,6 +399,9 @@ int memprof_cop_compile_time(void *interp, const void *cop);
 int memprof_cop_cacheable(const void *cop);
 /* A CV's CvSTART op, as an identity (NULL for an XSUB). */
 const void *memprof_cv_start_op(const void *cv);
+/* What a CV's name comes from (its GV, or its name HEK), as an identity:
+ * Sub::Util::set_subname changes it. */
+const void *memprof_cv_name_id(void *interp, const void *cv);
 /* runloop.c: the node memo's slot for (parent node, caller's COP, CV). */
 uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv);
 uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line);

@@ -99,4 +99,30 @@ for my $mode ( [ 'site tracking', '' ], [ 'sites=0', 'sites=0' ] ) {
     is_deeply( [ sort keys %got ], [], "$name: no other stack allocated at those lines" );
 }
 
+# A frame's name is remembered with the sub, its body and its GV: a sub
+# renamed after its first calls (Sub::Util::set_subname) is named anew
+# where it is met from a new place.
+{
+    my $renamed = <<'PERL';
+use Sub::Util qw(set_subname);
+our @keep;
+sub work { push @keep, 'z' x 2000 }    #W work
+work() for 1 .. 50;    #W site-a
+set_subname( 'main::renamed', \&work );
+work() for 1 .. 50;    #W site-b
+PERL
+    my %at;
+    my $n = 0;
+    for ( split /\n/, $renamed ) { $n++; $at{$1} = $n if /#W (\S+)$/ }
+    my ( $p, undef, $err, $status ) = profile_code( $renamed, env => { MEMPROF => 'sites=0' } );
+    is( $status, 0, 'renamed: the script ran' ) or diag $err;
+    my %frames;
+    for my $s ( @{ $p->{stacks} } ) {
+        next unless $s->{line} == $at{work} && @{ $s->{path} } == 2 && $s->{path}[0]{frame} eq 'main' && $s->{path}[1]{frame} !~ /^compile /;
+        $frames{ $s->{path}[0]{line} } = $s->{path}[1]{frame};
+    }
+    is_deeply( \%frames, { $at{'site-a'} => 'main::work', $at{'site-b'} => 'main::renamed' },
+        'the calls before the rename are under its old name, those after under the new one' );
+}
+
 done_testing;

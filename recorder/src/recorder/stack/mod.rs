@@ -58,6 +58,11 @@ pub struct Stack {
     /// (parent node, caller's COP, CV, CV's first op) -> node.  Emptied
     /// whenever a COP is freed, since its address may then be reused.
     node_cache: HashMap<(u32, usize, usize, usize), (u32, bool), RandomState>,
+    /// (CV, its first op, what its name comes from) -> frame, for subs
+    /// and formats: a sub met again from a new caller or call site needs
+    /// a node, not a new name (naming it formats a string).  Emptied with
+    /// node_cache.
+    frame_cache: HashMap<(usize, usize, usize), u32, RandomState>,
     cache_generation: u64,
     /// The runloop's view of node_cache (a direct-mapped cache of it).
     node_memo: Vec<perl::memprof_node_memo>,
@@ -68,6 +73,7 @@ impl Stack {
     /// of the run, when the profile is built.
     pub(super) fn release_cache(&mut self) {
         self.node_cache = HashMap::default();
+        self.frame_cache = HashMap::default();
     }
 
     /// Push a frame, keeping the memo of the frame that last stood at that
@@ -147,6 +153,7 @@ impl Recorder {
         }
         if t.cop_generation != self.stack.cache_generation {
             self.stack.node_cache.clear();
+            self.stack.frame_cache.clear();
             self.stack.cache_generation = t.cop_generation;
         }
         // SAFETY: as above.
@@ -340,7 +347,20 @@ impl Recorder {
             // SAFETY: oldcop of a live context is a live COP.
             (self.cop_file(t, real.oldcop), unsafe { perl::memprof_cop_line(real.oldcop) })
         };
-        let naming = self.name_frame(t, real, start, exec_cop, compiling_cop, call_line);
+        // A sub's or format's name depends on the CV, its body and its
+        // GV only (BEGIN blocks and the like are named after their call too).
+        let frame_key = if start_op.is_null() {
+            None
+        } else {
+            // SAFETY: cv is the live CV of a running sub or format.
+            Some((real.cv as usize, start_op as usize, unsafe { perl::memprof_cv_name_id(self.interp, real.cv) }
+                as usize))
+        };
+        let cached_frame = frame_key.and_then(|k| self.stack.frame_cache.get(&k).copied());
+        let naming = match cached_frame {
+            Some(_) => None,
+            None => Some(self.name_frame(t, real, start, exec_cop, compiling_cop, call_line)),
+        };
         // SAFETY: the interpreter is live.
         let parsing = unsafe { perl::memprof_parser_active(self.interp) } != 0;
         // BEGIN and UNITCHECK blocks run while perl compiles the parent's
@@ -348,7 +368,7 @@ impl Recorder {
         // of PL_compiling as the caller), as does a require from the lexer:
         // they hang under that file's compile frame.  END blocks are called
         // from perl_destruct, at line 0 of the script.
-        let compile_time = parsing && (from_compiling_cop || naming.compile_time);
+        let compile_time = parsing && (from_compiling_cop || naming.as_ref().is_some_and(|n| n.compile_time));
         self.stack.last_compile_time = compile_time;
         let (parent, call_file, call_line) = if compile_time {
             (self.compile_node(parent, call_file), call_file, call_line)
@@ -357,7 +377,18 @@ impl Recorder {
         } else {
             (parent, call_file, call_line)
         };
-        let frame = self.tables.frame(naming.kind, naming.name, naming.file, naming.line);
+        let frame = match naming {
+            Some(n) => {
+                let cacheable =
+                    !n.compile_time && matches!(n.kind, FrameKind::Sub | FrameKind::AnonSub | FrameKind::Format);
+                let frame = self.tables.frame(n.kind, n.name, n.file, n.line);
+                if let (true, Some(k)) = (cacheable, frame_key) {
+                    self.stack.frame_cache.insert(k, frame);
+                }
+                frame
+            }
+            None => cached_frame.unwrap_or_default(),
+        };
         let node = self.tables.node(parent, frame, call_file, call_line);
         if !from_compiling_cop {
             self.stack.node_cache.insert(key, (node, compile_time));
