@@ -81,8 +81,11 @@ static int mvec_reserve(struct mvec *v, size_t want)
     if (want <= v->cap)
         return 0;
     size_t cap = v->cap ? v->cap : 4096 / v->elem + 1;
+    /* By half again: mremap moves no bytes, so growing more often costs
+     * little, and the walk's paths are mapped while the whole profile is
+     * in memory (the end snapshot): a quarter spare on average, not half. */
     while (cap < want)
-        cap *= 2;
+        cap += cap / 2 + 1;
     char *p;
     if (v->p == NULL) {
         p = map_bytes(cap * v->elem);

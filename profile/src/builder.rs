@@ -164,6 +164,20 @@ impl Tables {
     /// renumbered, so that a forked child or a short profiled section
     /// doesn't carry every node ever seen.  Totals are the entries' sum.
     pub fn compact(&self) -> Profile {
+        self.compact_entries(self.entries.clone())
+    }
+
+    /// The same, moving the entries into the profile rather than copying
+    /// them: for the last profile a recorder writes, so that its entries
+    /// are never in memory twice.  The tables keep no entries.
+    pub fn take_compact(&mut self) -> Profile {
+        let entries = std::mem::take(&mut self.entries);
+        self.entry_index = Map::default();
+        self.recent = Vec::new();
+        self.compact_entries(entries)
+    }
+
+    fn compact_entries(&self, mut entries: Vec<Entry>) -> Profile {
         let t = self;
         let mut node_map = vec![NONE; t.nodes.len()];
         let mut frame_map = vec![NONE; t.frames.len()];
@@ -182,7 +196,7 @@ impl Tables {
         // Nodes are numbered parents first, so a pass in order over the
         // marked ones keeps that property.
         let mut used = vec![false; t.nodes.len()];
-        for e in &t.entries {
+        for e in &entries {
             let mut n = e.node;
             while n != NONE && !used[n as usize] {
                 used[n as usize] = true;
@@ -224,14 +238,13 @@ impl Tables {
                 keep_label(&mut p, i as u32);
             }
         }
-        for e in &t.entries {
-            let mut e = *e;
+        for e in &mut entries {
             e.node = node_map[e.node as usize];
             e.file = keep_file(&mut p, e.file);
             e.label = keep_label(&mut p, e.label);
             p.totals.add(&e.metrics);
-            p.entries.push(e);
         }
+        p.entries = entries;
         p
     }
 
@@ -307,6 +320,8 @@ mod tests {
         assert_eq!(t.compact(), before);
         assert_eq!(before.entries.len(), 199);
         assert_eq!(before.labels.len(), 1);
+        assert_eq!(t.take_compact(), before, "taking the entries gives the same profile");
+        assert!(t.entries.is_empty());
     }
 
     #[test]

@@ -473,6 +473,8 @@ impl Recorder {
                 Self::detach_sites(t);
             }
             unaccounted(t, || self.write(at_exit));
+            // The last profile took the entries the memo names.
+            Self::forget_entry_memo(t);
         }
     }
 

@@ -74,7 +74,8 @@ impl Recorder {
         if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
             self.tables.set_source(i as u32, command::one_liner_source(&command));
         }
-        let mut p = self.tables.compact();
+        // The last profile takes the entries: they are not needed after.
+        let mut p = if last { self.tables.take_compact() } else { self.tables.compact() };
         super::native::symbolise(self.interp, &mut p);
         p.peak = self.site_peak().unwrap_or(self.peak);
         p.marks = self.marks.clone();
