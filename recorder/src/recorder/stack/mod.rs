@@ -356,10 +356,10 @@ impl Recorder {
             Some((real.cv as usize, start_op as usize, unsafe { perl::memprof_cv_name_id(self.interp, real.cv) }
                 as usize))
         };
-        let cached_frame = frame_key.and_then(|k| self.stack.frame_cache.get(&k).copied());
-        let naming = match cached_frame {
-            Some(_) => None,
-            None => Some(self.name_frame(t, real, start, exec_cop, compiling_cop, call_line)),
+        // The frame if the cache has it, else its naming.
+        let named = match frame_key.and_then(|k| self.stack.frame_cache.get(&k).copied()) {
+            Some(frame) => Ok(frame),
+            None => Err(self.name_frame(t, real, start, exec_cop, compiling_cop, call_line)),
         };
         // SAFETY: the interpreter is live.
         let parsing = unsafe { perl::memprof_parser_active(self.interp) } != 0;
@@ -368,7 +368,7 @@ impl Recorder {
         // of PL_compiling as the caller), as does a require from the lexer:
         // they hang under that file's compile frame.  END blocks are called
         // from perl_destruct, at line 0 of the script.
-        let compile_time = parsing && (from_compiling_cop || naming.as_ref().is_some_and(|n| n.compile_time));
+        let compile_time = parsing && (from_compiling_cop || named.as_ref().is_err_and(|n| n.compile_time));
         self.stack.last_compile_time = compile_time;
         let (parent, call_file, call_line) = if compile_time {
             (self.compile_node(parent, call_file), call_file, call_line)
@@ -377,8 +377,9 @@ impl Recorder {
         } else {
             (parent, call_file, call_line)
         };
-        let frame = match naming {
-            Some(n) => {
+        let frame = match named {
+            Ok(frame) => frame,
+            Err(n) => {
                 let cacheable =
                     !n.compile_time && matches!(n.kind, FrameKind::Sub | FrameKind::AnonSub | FrameKind::Format);
                 let frame = self.tables.frame(n.kind, n.name, n.file, n.line);
@@ -387,7 +388,6 @@ impl Recorder {
                 }
                 frame
             }
-            None => cached_frame.unwrap_or_default(),
         };
         let node = self.tables.node(parent, frame, call_file, call_line);
         if !from_compiling_cop {
