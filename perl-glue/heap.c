@@ -1425,6 +1425,8 @@ static void sum_arena(void *ctx, const void *block)
     }
 }
 
+static void release_scratch(struct walk *w);
+
 int memprof_heap_walk(void *interp, const struct memprof_sites *sites, uint32_t max_children,
                       struct memprof_heap_result *out)
 {
@@ -1483,8 +1485,28 @@ int memprof_heap_walk(void *interp, const struct memprof_sites *sites, uint32_t 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->totals.seconds_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)(t1.tv_nsec - t0.tv_nsec);
     out->totals.walker_bytes = mapped_max;
-    /* The visited set and queue are no longer needed; names need the rest. */
+    /* The visited set, the queue and the sets of what was counted are not
+     * needed by the names: unmapped now, before the recorder builds the
+     * snapshot beside the rest (the end snapshot is the run's peak). */
+    release_scratch(w);
     return w->failed ? -1 : 0;
+}
+
+/* What only the walk itself uses; safe to call twice. */
+static void release_scratch(struct walk *w)
+{
+    memset(line_cache, 0, sizeof line_cache);
+    mvec_free(&w->arenas);
+    mvec_free(&w->queue);
+    unmap_bytes(w->visited, w->visited_bytes);
+    w->visited = NULL;
+    w->visited_bytes = 0;
+    unmap_bytes(w->shared.slots, w->shared.cap * sizeof(uintptr_t));
+    w->shared.slots = NULL;
+    w->shared.cap = w->shared.used = 0;
+    unmap_bytes(w->ugroups, w->ugroups_cap * sizeof *w->ugroups);
+    w->ugroups = NULL;
+    w->ugroups_cap = w->ugroups_used = 0;
 }
 
 void memprof_heap_free(struct memprof_heap_result *out)
@@ -1493,14 +1515,10 @@ void memprof_heap_free(struct memprof_heap_result *out)
     struct walk *w = out->private_state;
     if (w == NULL)
         return;
-    mvec_free(&w->arenas);
-    mvec_free(&w->queue);
+    release_scratch(w);
     mvec_free(&w->nodes);
     mvec_free(&w->cops);
-    unmap_bytes(w->visited, w->visited_bytes);
-    unmap_bytes(w->shared.slots, w->shared.cap * sizeof(uintptr_t));
     unmap_bytes(w->lines, w->lines_cap * sizeof *w->lines);
-    unmap_bytes(w->ugroups, w->ugroups_cap * sizeof *w->ugroups);
     unmap_bytes(w->classes, w->classes_cap * sizeof *w->classes);
     unmap_bytes(w, sizeof *w);
     memset(out, 0, sizeof *out);

@@ -152,39 +152,79 @@ struct Candidate {
     node: std::cmp::Reverse<u32>,
 }
 
+/// Each raw node's children in order, in two flat arrays (a vector per
+/// node would be a malloc'd block for each of tens of thousands of nodes).
+struct Children {
+    start: Vec<u32>,
+    child: Vec<u32>,
+}
+
+impl Children {
+    fn of(raw: &[RawNode]) -> Children {
+        let parent_of = |i: usize| {
+            let p = raw[i].parent;
+            (p != NONE && (p as usize) < i).then_some(p as usize)
+        };
+        let mut start = vec![0u32; raw.len() + 1];
+        for p in (0..raw.len()).filter_map(parent_of) {
+            start[p + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut fill = start.clone();
+        let mut child = vec![0u32; start[raw.len()] as usize];
+        for i in 0..raw.len() {
+            if let Some(p) = parent_of(i) {
+                child[fill[p] as usize] = i as u32;
+                fill[p] += 1;
+            }
+        }
+        Children { start, child }
+    }
+
+    fn of_node(&self, i: usize) -> &[u32] {
+        &self.child[self.start[i] as usize..self.start[i + 1] as usize]
+    }
+}
+
+fn subtree(r: &RawNode) -> (u64, u64, u64, u64) {
+    (r.bytes, r.arena_bytes, r.sv_count, r.shared)
+}
+
 /// Choose the paths to keep, largest first, and sum the rest.
-/// `lines`: (raw node, entry, bytes).
-pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_children: usize) -> Pruned {
+/// `lines`: (raw node, entry, bytes).  Both are taken: at the end of a run
+/// this is the profiler's high-water mark, so nothing is copied.
+pub fn prune(mut raw: Vec<RawNode>, lines: Vec<(u32, u32, u64)>, max_paths: usize, max_children: usize) -> Pruned {
     let n = raw.len();
-    // Subtree figures: children are numbered after their parents.
-    let mut sub: Vec<(u64, u64, u64, u64)> =
-        raw.iter().map(|r| (r.bytes, r.arena_bytes, r.sv_count, r.shared)).collect();
-    let mut kids: Vec<Vec<u32>> = vec![Vec::new(); n];
+    // Subtree figures, in place of each node's own (children are numbered
+    // after their parents).
     let mut roots = Vec::new();
     for i in (0..n).rev() {
         let p = raw[i].parent;
         if p == NONE || p as usize >= i {
             continue;
         }
-        let (b, a, c, s) = sub[i];
-        let t = &mut sub[p as usize];
-        t.0 += b;
-        t.1 += a;
-        t.2 += c;
-        t.3 += s;
+        let (b, a, c, s) = subtree(&raw[i]);
+        let t = &mut raw[p as usize];
+        t.bytes += b;
+        t.arena_bytes += a;
+        t.sv_count += c;
+        t.shared += s;
     }
+    let raw = raw;
+    let sub = |i: usize| subtree(&raw[i]);
     for (i, r) in raw.iter().enumerate() {
         if r.parent == NONE || r.parent as usize >= i {
             roots.push(i as u32);
-        } else {
-            kids[r.parent as usize].push(i as u32);
         }
     }
-    let total = |i: u32| sub[i as usize].0 + sub[i as usize].1;
+    let kids = Children::of(&raw);
+    let total = |i: u32| raw[i as usize].bytes + raw[i as usize].arena_bytes;
     let mut paths: Vec<HeapPath> = Vec::new();
     let mut source: Vec<u32> = Vec::new();
     let mut path_of = vec![NONE; n];
-    let mut kept_children: Vec<usize> = vec![0; n];
+    let mut kept_children: Vec<u32> = vec![0; n];
     let mut heap = BinaryHeap::new();
     for &r in &roots {
         if !raw[r as usize].overflow {
@@ -205,13 +245,13 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
             NONE
         } else {
             let pp = path_of[r.parent as usize];
-            if pp == NONE || kept_children[r.parent as usize] >= max_children {
+            if pp == NONE || kept_children[r.parent as usize] as usize >= max_children {
                 continue;
             }
             kept_children[r.parent as usize] += 1;
             pp
         };
-        let (bytes, arena_bytes, sv_count, shared) = sub[i as usize];
+        let (bytes, arena_bytes, sv_count, shared) = sub(i as usize);
         path_of[i as usize] = paths.len() as u32;
         paths.push(HeapPath {
             parent: parent_path,
@@ -223,7 +263,7 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
             ..HeapPath::default()
         });
         source.push(i);
-        for &k in &kids[i as usize] {
+        for &k in kids.of_node(i as usize) {
             if !raw[k as usize].overflow {
                 heap.push(Candidate { total: total(k), node: std::cmp::Reverse(k) });
             }
@@ -263,7 +303,7 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
         // A summary adds the subtree of each top-most node it stands for.
         let top = is_root || path_of[p as usize] != NONE;
         if top {
-            let (b, a, c, s) = sub[i];
+            let (b, a, c, s) = sub(i);
             let sp = &mut paths[d as usize];
             sp.bytes += b;
             sp.arena_bytes += a;
@@ -277,7 +317,7 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
     for i in 0..n {
         let s = summary_of[i];
         if s != NONE {
-            let word = kids[i].first().map_or(raw[i].child_word, |&k| raw[k as usize].child_word);
+            let word = kids.of_node(i).first().map_or(raw[i].child_word, |&k| raw[k as usize].child_word);
             let p = &mut paths[s as usize];
             p.name = format!("({} more {word})", crate::group_digits(p.children));
         }
@@ -286,27 +326,8 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
         let p = &mut paths[root_summary as usize];
         p.name = format!("({} more paths)", crate::group_digits(p.children));
     }
-    // Lines: each raw node's lines go to its path and every ancestor.
-    let mut acc: HashMap<(u32, u32), u64> = HashMap::new();
-    for &(node, entry, bytes) in lines {
-        let Some(&d) = dest.get(node as usize) else { continue };
-        let mut p = d;
-        while p != NONE {
-            let slot = acc.entry((p, entry)).or_insert(0);
-            *slot = slot.wrapping_add(bytes);
-            p = paths[p as usize].parent;
-        }
-    }
-    for ((p, entry), bytes) in acc {
-        // A line whose blocks all moved to another path (shared keys) is gone.
-        if bytes > 0 && bytes < 1 << 63 {
-            paths[p as usize].lines.push((entry, bytes));
-        }
-    }
-    for p in &mut paths {
-        p.lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        p.lines.truncate(MAX_LINES);
-    }
+    accumulate_lines(&mut paths, &dest, lines, MAX_LINES);
+    drop(raw);
     // Parents before children, largest first among siblings, summaries last.
     let order = tree_order(&paths);
     let mut renumber = vec![NONE; paths.len()];
@@ -324,6 +345,59 @@ pub fn prune(raw: &[RawNode], lines: &[(u32, u32, u64)], max_paths: usize, max_c
         out_source.push(source[old as usize]);
     }
     Pruned { paths: out_paths, source: out_source }
+}
+
+/// Lines: each raw node's lines (raw node, entry, bytes) go to its path
+/// (`dest`) and every ancestor; each path keeps its `max_lines` largest,
+/// largest first.  One entry at a time, so that what is in memory at once
+/// is one entry's paths and the lines kept, not every (path, entry) pair
+/// of the tree: at the end of a run this is the profiler's high-water mark.
+fn accumulate_lines(paths: &mut [HeapPath], dest: &[u32], lines: Vec<(u32, u32, u64)>, max_lines: usize) {
+    // (entry, path, bytes), in the lines' own vector.
+    let mut by_entry: Vec<(u32, u32, u64)> = lines
+        .into_iter()
+        .filter_map(|(node, entry, bytes)| dest.get(node as usize).map(|&d| (entry, d, bytes)))
+        .collect();
+    by_entry.sort_unstable_by_key(|&(entry, _, _)| entry);
+    // Each path's kept lines, the smallest on top (ties: the larger entry).
+    let mut kept: Vec<BinaryHeap<(std::cmp::Reverse<u64>, u32)>> = vec![BinaryHeap::new(); paths.len()];
+    let mut slot_of = vec![NONE; paths.len()];
+    let mut sums: Vec<(u32, u64)> = Vec::new();
+    for group in by_entry.chunk_by(|a, b| a.0 == b.0) {
+        let entry = group[0].0;
+        for &(_, d, bytes) in group {
+            let mut p = d;
+            while p != NONE {
+                let slot = &mut slot_of[p as usize];
+                if *slot == NONE {
+                    *slot = sums.len() as u32;
+                    sums.push((p, 0));
+                }
+                let sum = &mut sums[*slot as usize].1;
+                *sum = sum.wrapping_add(bytes);
+                p = paths[p as usize].parent;
+            }
+        }
+        for (p, bytes) in sums.drain(..) {
+            slot_of[p as usize] = NONE;
+            // A line whose blocks all moved to another path (shared keys) is gone.
+            if bytes == 0 || bytes >= 1 << 63 {
+                continue;
+            }
+            let heap = &mut kept[p as usize];
+            let item = (std::cmp::Reverse(bytes), entry);
+            if heap.len() < max_lines {
+                heap.push(item);
+            } else if heap.peek().is_some_and(|worst| item < *worst) {
+                heap.pop();
+                heap.push(item);
+            }
+        }
+    }
+    for (p, heap) in paths.iter_mut().zip(kept) {
+        p.lines = heap.into_iter().map(|(std::cmp::Reverse(bytes), entry)| (entry, bytes)).collect();
+        p.lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
 }
 
 /// Depth-first order: each path's children follow it, largest first,
@@ -422,7 +496,7 @@ mod tests {
             raw.push(node(0, b));
         }
         let lines = vec![(2, 7, 50), (1, 8, 10), (0, 9, 1)];
-        let p = prune(&raw, &lines, 100, 2);
+        let p = prune(raw, lines, 100, 2);
         assert_eq!(p.paths.len(), 4);
         assert_eq!(p.paths[0].bytes, 151);
         assert_eq!(p.paths[0].parent, NONE);
@@ -433,6 +507,56 @@ mod tests {
         assert_eq!((p.paths[3].bytes, p.paths[3].sv_count), (60, 3));
         assert_eq!(p.paths[0].lines, vec![(7, 50), (8, 10), (9, 1)]);
         assert_eq!(p.paths[3].lines, vec![(8, 10)]);
+    }
+
+    /// What accumulate_lines replaced: every (path, entry) pair at once.
+    fn lines_by_pairs(paths: &[HeapPath], dest: &[u32], lines: &[(u32, u32, u64)], max: usize) -> Vec<Vec<(u32, u64)>> {
+        let mut acc: HashMap<(u32, u32), u64> = HashMap::new();
+        for &(node, entry, bytes) in lines {
+            let Some(&d) = dest.get(node as usize) else { continue };
+            let mut p = d;
+            while p != NONE {
+                let slot = acc.entry((p, entry)).or_insert(0);
+                *slot = slot.wrapping_add(bytes);
+                p = paths[p as usize].parent;
+            }
+        }
+        let mut out = vec![Vec::new(); paths.len()];
+        for ((p, entry), bytes) in acc {
+            if bytes > 0 && bytes < 1 << 63 {
+                out[p as usize].push((entry, bytes));
+            }
+        }
+        for l in &mut out {
+            l.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            l.truncate(max);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_are_the_largest_sums_over_each_subtree(
+            parents in proptest::collection::vec(0u32..1000, 1..40),
+            lines in proptest::collection::vec((0u32..45, 0u32..12, 0u64..50), 0..200),
+            max in 1usize..6,
+        ) {
+            // Path i's parent is some earlier path, or none; a few lines
+            // name nodes past the end, and some bytes are "negative"
+            // (shared keys moved away: wrapping sums).
+            let mut paths: Vec<HeapPath> = parents
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| HeapPath { parent: if i == 0 || p % 4 == 0 { NONE } else { p % i as u32 }, ..HeapPath::default() })
+                .collect();
+            let dest: Vec<u32> = (0..40).map(|i| i % paths.len() as u32).collect();
+            let lines: Vec<(u32, u32, u64)> =
+                lines.into_iter().map(|(n, e, b)| (n, e, if b == 49 { u64::MAX - 5 } else { b })).collect();
+            let want = lines_by_pairs(&paths, &dest, &lines, max);
+            accumulate_lines(&mut paths, &dest, lines, max);
+            let got: Vec<Vec<(u32, u64)>> = paths.into_iter().map(|p| p.lines).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

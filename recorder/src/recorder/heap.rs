@@ -129,7 +129,7 @@ fn build(interp: perl::Interp, res: &memprof_heap_result, label: String, time: f
             lines.push((new_index[l.node as usize], l.site, l.bytes));
         }
     }
-    let pruned = heap::prune(&raw, &lines, heap::MAX_PATHS, heap::MAX_CHILDREN);
+    let pruned = heap::prune(raw, lines, heap::MAX_PATHS, heap::MAX_CHILDREN);
     let mut paths = pruned.paths;
     let mut buf = vec![0u8; 4096];
     for (p, &src) in paths.iter_mut().zip(&pruned.source) {
