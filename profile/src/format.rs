@@ -131,6 +131,63 @@ impl<W: std::io::Write> std::io::Write for Summing<W> {
     }
 }
 
+const BUFFERED: usize = 1 << 16;
+
+/// postcard's output, gathered here before it goes to the writer: postcard
+/// hands over a field (a varint's byte or two) at a time, and a call into
+/// a writer for each was most of the time the end of a run spent writing.
+struct Buffered<'a, W: std::io::Write> {
+    buf: Vec<u8>,
+    out: &'a mut W,
+    /// The write error, when there was one (postcard's own error has no room for it).
+    failed: &'a mut Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> Buffered<'_, W> {
+    fn drain(&mut self) -> postcard::Result<()> {
+        let r = put(self.out, self.failed, &self.buf);
+        self.buf.clear();
+        r
+    }
+}
+
+fn put<W: std::io::Write>(out: &mut W, failed: &mut Option<std::io::Error>, data: &[u8]) -> postcard::Result<()> {
+    out.write_all(data).map_err(|e| {
+        *failed = Some(e);
+        postcard::Error::SerializeBufferFull
+    })
+}
+
+impl<W: std::io::Write> postcard::ser_flavors::Flavor for Buffered<'_, W> {
+    type Output = ();
+
+    #[inline]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        if self.buf.len() == BUFFERED {
+            self.drain()?;
+        }
+        self.buf.push(data);
+        Ok(())
+    }
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        if self.buf.len() + data.len() > BUFFERED {
+            self.drain()?;
+            if data.len() > BUFFERED {
+                // A long string (an eval's source): straight through.
+                return put(self.out, self.failed, data);
+            }
+        }
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+
+    fn finalize(mut self) -> postcard::Result<()> {
+        self.drain()
+    }
+}
+
 /// Write a profile file to `out`: the payload is streamed (a profiled
 /// process holds no copy of it), then the header is filled in.
 fn encode_to<W: std::io::Write + std::io::Seek>(profile: &Profile, out: &mut W) -> std::io::Result<()> {
@@ -138,11 +195,12 @@ fn encode_to<W: std::io::Write + std::io::Seek>(profile: &Profile, out: &mut W) 
     let start = out.stream_position()?;
     out.write_all(&[0u8; HEADER_LEN])?;
     let (len, crc) = {
-        // Buffered before the sums: postcard writes a field at a time.
-        let sum = Summing { inner: &mut *out, crc: crc32fast::Hasher::new(), len: 0 };
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, sum);
-        postcard::to_io(profile, &mut buffered).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let sum = buffered.into_inner().map_err(|e| e.into_error())?;
+        let mut sum = Summing { inner: &mut *out, crc: crc32fast::Hasher::new(), len: 0 };
+        let mut failed = None;
+        let flavor = Buffered { buf: Vec::with_capacity(BUFFERED), out: &mut sum, failed: &mut failed };
+        if let Err(e) = postcard::serialize_with_flavor::<Profile, _, ()>(profile, flavor) {
+            return Err(failed.unwrap_or_else(|| std::io::Error::other(e.to_string())));
+        }
         (sum.len, sum.crc.finalize())
     };
     out.seek(SeekFrom::Start(start))?;
@@ -331,6 +389,56 @@ mod tests {
     fn round_trip() {
         let p = sample();
         assert_eq!(decode(&encode(&p).unwrap()).unwrap(), p);
+    }
+
+    #[test]
+    fn a_payload_beyond_the_buffer_is_the_same_as_postcard_makes_it() {
+        // Many small fields across the buffer's edge, and a string longer
+        // than the buffer (an eval's source).
+        let mut p = sample();
+        let e = p.entries[0];
+        p.entries.extend((0..20_000u32).map(|i| Entry { line: i, ..e }));
+        p.files[0].source = Some("x".repeat(3 * BUFFERED / 2));
+        let bytes = encode(&p).unwrap();
+        assert_eq!(&bytes[HEADER_LEN..], &postcard::to_stdvec(&p).unwrap()[..]);
+        assert_eq!(decode(&bytes).unwrap(), p);
+    }
+
+    /// A disk that fills after `room` bytes.
+    struct Filling {
+        inner: std::io::Cursor<Vec<u8>>,
+        room: usize,
+    }
+
+    impl std::io::Write for Filling {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if buf.len() > self.room {
+                return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device"));
+            }
+            self.room -= buf.len();
+            self.inner.write(buf)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl std::io::Seek for Filling {
+        fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(pos)
+        }
+    }
+
+    #[test]
+    fn a_write_error_is_reported_as_itself() {
+        let mut p = sample();
+        p.files[0].source = Some("x".repeat(3 * BUFFERED));
+        for room in [HEADER_LEN + 10, HEADER_LEN + BUFFERED + 10] {
+            let mut disk = Filling { inner: std::io::Cursor::new(Vec::new()), room };
+            let e = encode_to(&p, &mut disk).unwrap_err();
+            assert_eq!(e.to_string(), "no space left on device");
+        }
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod heap;
 pub mod ledger;
 pub mod merge;
 pub mod options;
+pub mod source;
 mod threads;
 pub mod timeline;
 mod validate;

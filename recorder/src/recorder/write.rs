@@ -2,7 +2,7 @@
 
 use super::{now, warn, Recorder};
 use crate::perl;
-use memprof_profile::command;
+use memprof_profile::{command, source};
 use memprof_profile::{format, Profile, RunInfo, NONE};
 use std::path::PathBuf;
 
@@ -140,18 +140,21 @@ impl Recorder {
             }
             lines.sort_unstable();
             lines.dedup();
-            let text = match &file.source {
-                Some(source) => source.clone(),
+            let read;
+            let bytes = match &file.source {
+                Some(source) => source.as_bytes(),
                 None if file.name.starts_with('(') => continue,
                 None => match std::fs::read(self.cwd.join(&file.name)) {
-                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Ok(b) => {
+                        read = b;
+                        &read[..]
+                    }
                     Err(_) => continue,
                 },
             };
-            let all: Vec<&str> = text.lines().collect();
-            *count = u32::try_from(all.len()).ok();
-            file.lines =
-                lines.into_iter().filter_map(|n| all.get(n as usize - 1).map(|t| (n, t.to_string()))).collect();
+            let (texts, lines_in_file) = source::line_texts(bytes, &lines);
+            *count = Some(lines_in_file);
+            file.lines = texts;
         }
         // The compiler's line counter ends one past the last line: what it
         // allocates or frees there belongs to no line of the file.
