@@ -320,6 +320,9 @@ struct memprof_hook {
 struct memprof_tls *memprof_tls_get(void);
 /* The slot of t->file_cache that caches a COP's file id. */
 struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *cop);
+/* The parser's line counter moved while it allocates (runloop.c): logs
+ * what moved to the line before, or calls memprof_rs_compile_line. */
+void memprof_compile_line_moved(struct memprof_tls *t);
 /* Site table queries for the recorder (sites.c). */
 uint32_t memprof_sites_lookup(const struct memprof_sites *s, const void *block, uint32_t *birth);
 /* What a tracked block of `size` bytes stands for: its size, or under

@@ -210,6 +210,60 @@ static inline int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI
 }
 #endif
 
+/* Log what moved since the last credit as one record for the current
+ * location, without calling the recorder; returns 0 when the recorder
+ * must take it itself: the timeline's turn, a new peak at a place the
+ * memo does not know, and what happens while threads share the tables
+ * (their merge reads the figures from another thread). */
+static inline int log_credit(struct memprof_tls *t, int64_t sv_count)
+{
+    const uint32_t entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
+    if (t->credit_log == NULL || t->credit_log_len >= MEMPROF_CREDIT_LOG_SIZE || !t->credit_fast
+        || t->tick_countdown == 0 || (t->peak > t->snap_peak && entry == MEMPROF_UNRESOLVED)
+        || __atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED))
+        return 0;
+    struct memprof_credit *r = &t->credit_log[t->credit_log_len++];
+    r->node = t->cur_node;
+    r->file = t->cur_file;
+    r->line = t->cur_line;
+    r->entry = entry;
+    r->sv_delta = sv_count - t->snap_sv_count;
+    r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
+    r->alloc_count = t->alloc_count - t->snap_alloc_count;
+    r->free_bytes = t->free_bytes - t->snap_free_bytes;
+    r->free_count = t->free_count - t->snap_free_count;
+    t->snap_sv_count = sv_count;
+    t->snap_alloc_bytes = t->alloc_bytes;
+    t->snap_alloc_count = t->alloc_count;
+    t->snap_free_bytes = t->free_bytes;
+    t->snap_free_count = t->free_count;
+    t->tick_countdown--;
+    if (t->peak > t->snap_peak) {
+        /* A new peak, at a known entry: noted for the recorder. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        t->snap_peak = t->peak;
+        t->peak_live = t->peak;
+        t->peak_entry = entry;
+        t->peak_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+        t->peak_noted = 1;
+    }
+    return 1;
+}
+
+/* The parser's line counter moved (the allocation hooks see it): what
+ * moved so far belongs to the line before, logged as at a boundary. */
+void memprof_compile_line_moved(struct memprof_tls *t)
+{
+    MP_dTHX(t->interp);
+    if (t->recorder != NULL && log_credit(t, (int64_t)PL_sv_count)) {
+        t->cur_line = *t->compile_line;
+        t->cur_site = MEMPROF_UNRESOLVED;
+        return;
+    }
+    memprof_rs_compile_line(t);
+}
+
 static void memprof_boundary(pTHX_ struct memprof_tls *t)
 {
     const COP *const cop = PL_curcop;
@@ -224,43 +278,8 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     const int64_t sv_count = (int64_t)PL_sv_count;
     const int moved = t->alloc_count != t->snap_alloc_count || t->free_count != t->snap_free_count;
     if (moved) {
-        /* The recorder itself takes the timeline's turn, a new peak at a
-         * place the memo does not know, and what happens while threads
-         * share the tables (their merge reads the figures from another
-         * thread). */
-        const uint32_t entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
-        if (t->credit_log != NULL && t->credit_log_len < MEMPROF_CREDIT_LOG_SIZE && t->credit_fast
-            && t->tick_countdown > 0 && (t->peak <= t->snap_peak || entry != MEMPROF_UNRESOLVED)
-            && !__atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED)) {
-            struct memprof_credit *r = &t->credit_log[t->credit_log_len++];
-            r->node = t->cur_node;
-            r->file = t->cur_file;
-            r->line = t->cur_line;
-            r->entry = entry;
-            r->sv_delta = sv_count - t->snap_sv_count;
-            r->alloc_bytes = t->alloc_bytes - t->snap_alloc_bytes;
-            r->alloc_count = t->alloc_count - t->snap_alloc_count;
-            r->free_bytes = t->free_bytes - t->snap_free_bytes;
-            r->free_count = t->free_count - t->snap_free_count;
-            t->snap_sv_count = sv_count;
-            t->snap_alloc_bytes = t->alloc_bytes;
-            t->snap_alloc_count = t->alloc_count;
-            t->snap_free_bytes = t->free_bytes;
-            t->snap_free_count = t->free_count;
-            t->tick_countdown--;
-            if (t->peak > t->snap_peak) {
-                /* A new peak, at a known entry: noted for the recorder. */
-                struct timespec now;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                t->snap_peak = t->peak;
-                t->peak_live = t->peak;
-                t->peak_entry = entry;
-                t->peak_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-                t->peak_noted = 1;
-            }
-        } else {
+        if (!log_credit(t, sv_count))
             memprof_rs_flush(MP_INTERP, t, sv_count);
-        }
     } else if (sv_count != t->snap_sv_count) {
         if (t->sv_log != NULL && t->sv_log_len < MEMPROF_SV_LOG_SIZE) {
             struct memprof_sv_record *r = &t->sv_log[t->sv_log_len++];

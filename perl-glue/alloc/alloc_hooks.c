@@ -57,7 +57,7 @@ MEMPROF_ALLOC_HOOKS(DECLARE_ORIGINAL)
 static inline void follow_compile_line(struct memprof_tls *t)
 {
     if (__builtin_expect(t->compile_line != NULL, 0) && *t->compile_line != t->cur_line)
-        memprof_rs_compile_line(t);
+        memprof_compile_line_moved(t);
 }
 
 void memprof_thread_first_alloc(struct memprof_tls *t);
