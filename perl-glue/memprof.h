@@ -351,6 +351,8 @@ void memprof_sv_unref(void *interp, void *sv);
 /* Threads: make every site table shared (locked, and searched by frees
  * that miss their own thread's table).  Called when a thread is created. */
 void memprof_sites_share(void);
+/* The mapping the shared tables' filter takes (sites.c), or 0. */
+size_t memprof_sites_filter_bytes(void);
 int memprof_sites_are_shared(void);
 /* Add a thread's table to those a free from another thread searches. */
 void memprof_sites_register(struct memprof_sites *s);

@@ -249,4 +249,43 @@ PERL
     conservation_ok( $p, 'native' );
 };
 
+# Sampled tracking with threads: nearly every free is of a block no table
+# holds, and the tables' filter lets it skip searching them; a sampled block
+# handed over a queue must still be found by the thread that frees it.
+subtest 'sampled tracking: frees on another thread find their blocks' => sub {
+    my $code = <<'PERL';
+use strict;
+use warnings;
+use threads;
+use Thread::Queue;
+my $q = Thread::Queue->new;
+our @keep = map { 'k' x ( 1000 + $_ % 3 ) } 1 .. 8000;
+my @w = map { threads->create( sub { $q->enqueue( 'x' x ( 1000 + $_ % 500 ) ) for 1 .. 20000; return 1 } ) } 1 .. 2;
+my $c = threads->create( sub { my $n = 0; while ( defined( my $s = $q->dequeue ) ) { $n += length $s } return $n } );
+$_->join for @w;
+$q->end;
+print $c->join, "\n";
+PERL
+    my %env = ( PERL_HASH_SEED => 0, PERL_PERTURB_KEYS => 0 );
+    my ($exact)   = profile_code( $code, env => { %env, MEMPROF => 'sites=1' } );
+    my ( $p, $out, $err, $status ) = profile_code( $code, env => { %env, MEMPROF => 'sample=65536' } );
+    is( $status, 0, 'ran sampled' ) or diag $err;
+    is( $out, ( 2 * ( 20000 * 1000 + 40 * 124750 ) ) . "\n", 'the queue carried everything' );
+    my ( $e6, $s6 ) = map { line_of( $_, 't.pl', 6 ) } $exact, $p;
+    cmp_ok( $e6->{retained_bytes}, '>=', 8000 * 1000, 'exact: the kept strings are held' );
+    my $err6 = abs( $s6->{retained_bytes} - $e6->{retained_bytes} ) / $e6->{retained_bytes};
+    cmp_ok( $err6, '<', 0.10, sprintf 'sampled: held %d, estimated %d', $e6->{retained_bytes}, $s6->{retained_bytes} );
+    # What the workers enqueued (shared copies, made in Thread::Queue's
+    # enqueue on their threads) was freed by the consumer's dequeue: a
+    # sampled block whose free was missed would stay held, at 64 KiB or
+    # more of estimate each.
+    my @queue = map {
+        [ grep { $_->{file} =~ m{Thread/Queue\.pm\z} } @{ $_->{lines} } ]
+    } $exact, $p;
+    cmp_ok( sum_of( 'alloc_bytes', @{ $queue[1] } ), '>=', 40 * MiB, 'the queue made the workers\' strings' );
+    my ( $held, $estimated ) = map { sum_of( 'retained_bytes', @$_ ) } @queue;
+    cmp_ok( $estimated, '<', $held + 4 * MiB, "and of them holds at the end what the exact run does: $held, estimated $estimated" );
+    conservation_ok( $p, 'sampled threads' );
+};
+
 done_testing;

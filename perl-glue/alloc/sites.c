@@ -158,7 +158,72 @@ static size_t registry_last;
 
 int memprof_sites_are_shared(void) { return __atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED); }
 
-void memprof_sites_share(void) { __atomic_store_n(&memprof_sites_shared, 1, __ATOMIC_SEQ_CST); }
+/*
+ * Which blocks some table may hold, by a hash of their address: how many
+ * of the shared tables' blocks hash to each count (saturating at 255,
+ * never lowered from there).  A free whose count is 0 is of no table's
+ * block.  Under sampling that is nearly every free, which would otherwise
+ * take its own table's lock and then every other thread's to search them
+ * all.  A table's blocks are counted from the first time its owner takes
+ * its lock (see_shared): until then the others keep out of it anyway.
+ */
+#define FILTER_BITS 20
+static uint8_t *filter;
+
+static uint8_t *filter_count(const void *p)
+{
+    return &filter[((uint64_t)(uintptr_t)p >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> (64 - FILTER_BITS)];
+}
+
+static void filter_add(const void *p)
+{
+    uint8_t *c = filter_count(p);
+    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    while (v < 255 && !__atomic_compare_exchange_n(c, &v, v + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+static void filter_remove(const void *p)
+{
+    uint8_t *c = filter_count(p);
+    uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+    while (v != 0 && v < 255 && !__atomic_compare_exchange_n(c, &v, v - 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+/* No table holds p (the program's own synchronisation orders a block's
+ * allocation, counted then, before any thread frees it). */
+static int filter_says_absent(const void *p)
+{
+    return filter != NULL && __atomic_load_n(filter_count(p), __ATOMIC_RELAXED) == 0;
+}
+
+size_t memprof_sites_filter_bytes(void) { return filter != NULL ? (size_t)1 << FILTER_BITS : 0; }
+
+void memprof_sites_share(void)
+{
+    if (__atomic_load_n(&filter, __ATOMIC_ACQUIRE) == NULL) {
+        void *p = mmap(NULL, (size_t)1 << FILTER_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        uint8_t *none = NULL;
+        /* Without it every free searches the tables, as before there was one. */
+        if (p != MAP_FAILED && !__atomic_compare_exchange_n(&filter, &none, p, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            munmap(p, (size_t)1 << FILTER_BITS);
+    }
+    __atomic_store_n(&memprof_sites_shared, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The owner takes its table's lock: from now on others may search it, and
+ * the filter must know its blocks.  Called with the lock held. */
+static void see_shared(struct memprof_sites *s)
+{
+    if (s->shared_seen)
+        return;
+    if (filter != NULL)
+        for (uint64_t k = 0; k < s->capacity; k++)
+            if (s->slots[k].addr != 0)
+                filter_add((const void *)(uintptr_t)s->slots[k].addr);
+    s->shared_seen = 1;
+}
 
 void memprof_sites_lock(struct memprof_sites *s)
 {
@@ -208,8 +273,11 @@ void memprof_sites_keep_only(struct memprof_sites *s)
 void memprof_site_alloc_shared(struct memprof_sites *s, void *p, uint64_t size, uint32_t site)
 {
     memprof_sites_lock(s);
-    s->shared_seen = 1;
+    see_shared(s);
+    const uint64_t used = s->used;
     memprof_site_insert(s, p, size, site, s->owned_live + (int64_t)size);
+    if (s->used != used && filter != NULL)
+        filter_add(p);
     memprof_sites_unlock(s);
 }
 
@@ -226,8 +294,10 @@ static int forget_elsewhere(const struct memprof_sites *own, void *p, uint64_t s
         memprof_sites_lock(other);
         found = other->shared_seen && memprof_site_forget(other, p, size);
         memprof_sites_unlock(other);
-        if (found)
+        if (found) {
             registry_last = i;
+            filter_remove(p);
+        }
     }
     pthread_mutex_unlock(&registry_mutex);
     return found;
@@ -237,13 +307,15 @@ int memprof_site_free_shared(struct memprof_sites *s, void *p, uint64_t size)
 {
     if (s != NULL) {
         memprof_sites_lock(s);
-        s->shared_seen = 1;
-        const int found = memprof_site_forget(s, p, size);
+        see_shared(s);
+        const int found = !filter_says_absent(p) && memprof_site_forget(s, p, size);
         memprof_sites_unlock(s);
-        if (found)
+        if (found) {
+            filter_remove(p);
             return 1;
+        }
     }
-    if (forget_elsewhere(s, p, size))
+    if (!filter_says_absent(p) && forget_elsewhere(s, p, size))
         return 1;
     if (s == NULL)
         return 0;

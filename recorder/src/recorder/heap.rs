@@ -70,7 +70,9 @@ impl Recorder {
         unsafe { perl::memprof_heap_free(&mut res) };
         // After the walk's own mappings are gone: the ledger measures the
         // process as the program has it.
-        let table_bytes = self.sites.as_ref().map_or(0, |s| s.table.capacity * 16);
+        // SAFETY: reads a size.
+        let filter_bytes = unsafe { perl::memprof_sites_filter_bytes() } as u64;
+        let table_bytes = self.sites.as_ref().map_or(0, |s| s.table.capacity * 16) + filter_bytes;
         snap.ledger = Some(super::ledger::measure(&snap.totals, extra, !table.is_null(), table_bytes));
         Some(snap)
     }
