@@ -215,7 +215,7 @@ static inline int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI
  * must take it itself: the timeline's turn, a new peak at a place the
  * memo does not know, and what happens while threads share the tables
  * (their merge reads the figures from another thread). */
-static inline int log_credit(struct memprof_tls *t, int64_t sv_count)
+static inline __attribute__((always_inline)) int log_credit(struct memprof_tls *t, int64_t sv_count)
 {
     const uint32_t entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
     if (t->credit_log == NULL || t->credit_log_len >= MEMPROF_CREDIT_LOG_SIZE || !t->credit_fast
