@@ -178,6 +178,17 @@ struct memprof_tls {
 
     struct memprof_file_slot *file_cache; /* MEMPROF_FILE_CACHE_SIZE slots */
     uint64_t cop_generation; /* bumped whenever a COP is freed */
+    /* The first COPs of the subs whose frames the recorder caches, as bits
+     * (memprof_frame_start_bit) of MEMPROF_FRAME_STARTS_WORDS words, or
+     * NULL.  A freed COP whose bit is set goes to freed_starts for the
+     * recorder, which forgets the frames of the sub it began (its op
+     * tree, and so its name and place, are gone); past
+     * MEMPROF_FREED_STARTS of them, freed_starts_lost says to forget all.
+     * Other COPs come and go without costing the cache its names. */
+    uint64_t *frame_starts;
+    const void **freed_starts;
+    uint32_t freed_starts_len;
+    uint8_t freed_starts_lost;
 
     /* Site tracking: NULL when off.  cur_site is the entry allocations are
      * credited to now, MEMPROF_UNRESOLVED until the first one. */
@@ -271,6 +282,16 @@ static inline uint32_t memprof_entry_memo_find(const struct memprof_tls *t)
         && m->line == t->cur_line)
         return m->entry;
     return MEMPROF_UNRESOLVED;
+}
+
+#define MEMPROF_FRAME_STARTS_WORDS 16384 /* 2^20 bits: 128 KiB */
+#define MEMPROF_FREED_STARTS 512
+
+/* The bit of t->frame_starts that stands for a COP (runloop.c has it for
+ * the recorder as memprof_frame_start_slot). */
+static inline uint32_t memprof_frame_start_bit(const void *cop)
+{
+    return (uint32_t)(((uint64_t)(uintptr_t)cop * UINT64_C(0x9E3779B97F4A7C15)) >> 44);
 }
 
 /* What moved during one statement, logged by the runloop without calling
@@ -409,6 +430,8 @@ const void *memprof_cv_start_op(const void *cv);
 const void *memprof_cv_name_id(void *interp, const void *cv);
 /* runloop.c: the node memo's slot for (parent node, caller's COP, CV). */
 uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv);
+/* The bit of t->frame_starts for a sub's first COP. */
+uint32_t memprof_frame_start_slot(const void *cop);
 uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line);
 /* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
  * sub's own name (or "__ANON__") and sets *is_anon, and in *utf8 which of

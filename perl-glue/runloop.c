@@ -91,6 +91,8 @@ uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void 
     return node_memo_index(parent, oldcop, cv);
 }
 
+uint32_t memprof_frame_start_slot(const void *cop) { return memprof_frame_start_bit(cop); }
+
 uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line)
 {
     return memprof_entry_memo_index(node, file, line);
@@ -442,6 +444,15 @@ static void memprof_opfreehook(pTHX_ OP *o)
         if (t->last_cop == o)
             t->last_cop = NULL;
         t->cop_generation++;
+        if (t->frame_starts != NULL) {
+            const uint32_t bit = memprof_frame_start_bit(o);
+            if (t->frame_starts[bit >> 6] & (UINT64_C(1) << (bit & 63))) {
+                if (t->freed_starts_len < MEMPROF_FREED_STARTS)
+                    t->freed_starts[t->freed_starts_len++] = o;
+                else
+                    t->freed_starts_lost = 1;
+            }
+        }
     }
     if (memprof_prev_opfreehook != NULL)
         memprof_prev_opfreehook(aTHX_ o);

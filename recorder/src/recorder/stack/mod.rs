@@ -45,6 +45,9 @@ impl ShadowFrame {
     }
 }
 
+/// A sub's frame is known by its CV, its first op and what its name comes from.
+type FrameKey = (usize, usize, usize);
+
 #[derive(Default)]
 pub struct Stack {
     /// The buffer the runloop sees through `t.shadow`: it may push within
@@ -60,9 +63,16 @@ pub struct Stack {
     node_cache: HashMap<(u32, usize, usize, usize), (u32, bool), RandomState>,
     /// (CV, its first op, what its name comes from) -> frame, for subs
     /// and formats: a sub met again from a new caller or call site needs
-    /// a node, not a new name (naming it formats a string).  Emptied with
-    /// node_cache.
-    frame_cache: HashMap<(usize, usize, usize), u32, RandomState>,
+    /// a node, not a new name (naming it formats a string).  A sub's
+    /// frames are forgotten when its first COP is freed (`frame_starts`,
+    /// which the runloop's COP-freeing hook reads): loading Moose frees
+    /// COPs by the thousand, of code that has run (string evals, BEGIN
+    /// blocks), hardly ever a sub's.
+    frame_cache: HashMap<FrameKey, u32, RandomState>,
+    /// The keys of frame_cache by their sub's first COP.
+    frames_by_start: HashMap<usize, Vec<FrameKey>, RandomState>,
+    frame_starts: Vec<u64>,
+    freed_starts: Vec<*const c_void>,
     cache_generation: u64,
     /// The runloop's view of node_cache (a direct-mapped cache of it).
     node_memo: Vec<perl::memprof_node_memo>,
@@ -74,6 +84,43 @@ impl Stack {
     pub(super) fn release_cache(&mut self) {
         self.node_cache = HashMap::default();
         self.frame_cache = HashMap::default();
+        self.frames_by_start = HashMap::default();
+        // frame_starts and freed_starts stay: the COP-freeing hook uses
+        // them till the end.
+    }
+
+    /// Cache a sub's frame, watching its first COP.
+    fn cache_frame(&mut self, t: &mut memprof_tls, key: FrameKey, start: *const c_void, frame: u32) {
+        if self.frame_starts.is_empty() {
+            self.frame_starts = vec![0; perl::MEMPROF_FRAME_STARTS_WORDS as usize];
+            self.freed_starts = vec![std::ptr::null(); perl::MEMPROF_FREED_STARTS as usize];
+        }
+        // SAFETY: computes a hash of the address; reads nothing.
+        let bit = unsafe { perl::memprof_frame_start_slot(start) } as usize;
+        self.frame_starts[bit >> 6] |= 1 << (bit & 63);
+        t.frame_starts = self.frame_starts.as_mut_ptr();
+        t.freed_starts = self.freed_starts.as_mut_ptr();
+        self.frame_cache.insert(key, frame);
+        self.frames_by_start.entry(start as usize).or_default().push(key);
+    }
+
+    /// Forget the frames of the subs whose first COPs were freed.
+    fn forget_freed_frames(&mut self, t: &mut memprof_tls) {
+        if t.freed_starts_lost != 0 {
+            self.frame_cache.clear();
+            self.frames_by_start.clear();
+            self.frame_starts.fill(0);
+            t.freed_starts_lost = 0;
+            t.freed_starts_len = 0;
+            return;
+        }
+        let n = (t.freed_starts_len as usize).min(self.freed_starts.len());
+        for &cop in &self.freed_starts[..n] {
+            for key in self.frames_by_start.remove(&(cop as usize)).unwrap_or_default() {
+                self.frame_cache.remove(&key);
+            }
+        }
+        t.freed_starts_len = 0;
     }
 
     /// Push a frame, keeping the memo of the frame that last stood at that
@@ -153,9 +200,9 @@ impl Recorder {
         }
         if t.cop_generation != self.stack.cache_generation {
             self.stack.node_cache.clear();
-            self.stack.frame_cache.clear();
             self.stack.cache_generation = t.cop_generation;
         }
+        self.stack.forget_freed_frames(t);
         // SAFETY: as above.
         unsafe { self.walk_contexts(cur_si) };
         self.push_fresh_frames(t, cop, compiling_cop);
@@ -383,8 +430,8 @@ impl Recorder {
                 let cacheable =
                     !n.compile_time && matches!(n.kind, FrameKind::Sub | FrameKind::AnonSub | FrameKind::Format);
                 let frame = self.tables.frame(n.kind, n.name, n.file, n.line);
-                if let (true, Some(k)) = (cacheable, frame_key) {
-                    self.stack.frame_cache.insert(k, frame);
+                if let (true, Some(k), false) = (cacheable, frame_key, start.is_null()) {
+                    self.stack.cache_frame(t, k, start, frame);
                 }
                 frame
             }
