@@ -268,16 +268,17 @@ print $c->join, "\n";
 PERL
     my %env = ( PERL_HASH_SEED => 0, PERL_PERTURB_KEYS => 0 );
     my ($exact)   = profile_code( $code, env => { %env, MEMPROF => 'sites=1' } );
-    my ( $p, $out, $err, $status ) = profile_code( $code, env => { %env, MEMPROF => 'sample=65536' } );
+    my ( $p, $out, $err, $status ) = profile_code( $code, env => { %env, MEMPROF => 'sample=16384' } );
     is( $status, 0, 'ran sampled' ) or diag $err;
     is( $out, ( 2 * ( 20000 * 1000 + 40 * 124750 ) ) . "\n", 'the queue carried everything' );
     my ( $e6, $s6 ) = map { line_of( $_, 't.pl', 6 ) } $exact, $p;
     cmp_ok( $e6->{retained_bytes}, '>=', 8000 * 1000, 'exact: the kept strings are held' );
     my $err6 = abs( $s6->{retained_bytes} - $e6->{retained_bytes} ) / $e6->{retained_bytes};
-    cmp_ok( $err6, '<', 0.10, sprintf 'sampled: held %d, estimated %d', $e6->{retained_bytes}, $s6->{retained_bytes} );
+    # About 550 samples of the 8.9 MB: a standard error near 4%.
+    cmp_ok( $err6, '<', 0.25, sprintf 'sampled: held %d, estimated %d', $e6->{retained_bytes}, $s6->{retained_bytes} );
     # What the workers enqueued (shared copies, made in Thread::Queue's
     # enqueue on their threads) was freed by the consumer's dequeue: a
-    # sampled block whose free was missed would stay held, at 64 KiB or
+    # sampled block whose free was missed would stay held, at 16 KiB or
     # more of estimate each.
     my @queue = map {
         [ grep { $_->{file} =~ m{Thread/Queue\.pm\z} } @{ $_->{lines} } ]
