@@ -92,14 +92,15 @@ impl Stack {
     /// Cache a sub's frame, watching its first COP.
     fn cache_frame(&mut self, t: &mut memprof_tls, key: FrameKey, start: *const c_void, frame: u32) {
         if self.frame_starts.is_empty() {
+            // Allocated once, never moved: the hook keeps the pointers.
             self.frame_starts = vec![0; perl::MEMPROF_FRAME_STARTS_WORDS as usize];
             self.freed_starts = vec![std::ptr::null(); perl::MEMPROF_FREED_STARTS as usize];
+            t.frame_starts = self.frame_starts.as_mut_ptr();
+            t.freed_starts = self.freed_starts.as_mut_ptr();
         }
         // SAFETY: computes a hash of the address; reads nothing.
         let bit = unsafe { perl::memprof_frame_start_slot(start) } as usize;
         self.frame_starts[bit >> 6] |= 1 << (bit & 63);
-        t.frame_starts = self.frame_starts.as_mut_ptr();
-        t.freed_starts = self.freed_starts.as_mut_ptr();
         self.frame_cache.insert(key, frame);
         self.frames_by_start.entry(start as usize).or_default().push(key);
     }
