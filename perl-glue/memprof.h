@@ -26,7 +26,7 @@ struct memprof_file_slot {
 
 /* A block remembered by site tracking (sites.h). */
 struct memprof_block {
-    uint64_t addr; /* 0: empty slot */
+    uint64_t addr; /* 0: a free slot */
     uint32_t site; /* entry index of the statement that allocated it */
     uint32_t birth; /* low bits of the allocation's sequence number */
 };
@@ -42,9 +42,11 @@ struct memprof_site_stats {
 /* Site tracking state of one thread's recorder. */
 struct memprof_sites {
     struct memprof_block *slots; /* capacity slots, mmap'd */
+    uint8_t *ctrl;               /* a byte a slot, after them in the mapping (sites.h) */
     uint64_t capacity;           /* 16 slots a group, or 0 */
     uint64_t groups;             /* capacity / 16 */
     uint64_t used;
+    uint64_t tombstones;         /* slots freed inside full groups */
     struct memprof_site_stats *stats; /* one per entry, owned by the recorder */
     uint64_t births;                  /* blocks allocated so far */
     int64_t peak_live;                /* the thread's `live` at the latest peak */
@@ -353,6 +355,8 @@ uint64_t memprof_sample_weight(const struct memprof_sites *s, uint64_t size);
  * distributed with mean s->sample_mean). */
 int64_t memprof_sample_interval(struct memprof_sites *s);
 void memprof_sites_clear(struct memprof_sites *s);
+/* The bytes the block table maps (slots and their control bytes). */
+uint64_t memprof_sites_table_bytes(const struct memprof_sites *s);
 /* Sum of the usable sizes of tracked blocks born at or after `since`
  * (a births count), and the number of them; arena blocks are skipped by
  * the caller through `skip`, which may be NULL. */

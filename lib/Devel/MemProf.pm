@@ -241,9 +241,10 @@ C<no> only when the program calls C<DB::enable_profile()>.
 =item sites=0|1
 
 Remember where each live block was allocated (default 1). This gives the
-retained and peak figures and the heap timeline's locations; it costs 21 to 27
-bytes of memory for each live block (a 16-byte slot in a table kept between
-three fifths and three quarters full, grown a quarter at a time) and some time
+retained and peak figures and the heap timeline's locations; it costs 22 to 28
+bytes of memory for each live block (a 16-byte slot and a control byte in a
+table kept between three fifths and three quarters full, grown a quarter at a
+time) and some time
 per allocation. C<sites=0> turns it off.
 
 =item sigexit=0|1|LIST

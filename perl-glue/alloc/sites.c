@@ -11,15 +11,19 @@
 
 #include "sites.h"
 
+/* The mapping of a table: its slots, then their control bytes. */
+static uint64_t table_bytes(uint64_t capacity) { return capacity * (sizeof(struct memprof_block) + 1); }
+
+uint64_t memprof_sites_table_bytes(const struct memprof_sites *s) { return table_bytes(s->capacity); }
+
 static struct memprof_block *map_slots(uint64_t capacity)
 {
-    void *p = mmap(NULL, capacity * sizeof(struct memprof_block), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, table_bytes(capacity), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
 /* Release what the rehash has read of the old table, a few pages at a
- * time: homes keep their order when the table grows (multiplicative
+ * time: groups keep their order when the table grows (multiplicative
  * scaling), so the new table fills in step and the two are never both
  * resident in full. */
 #define RELEASE_CHUNK (UINT64_C(1) << 16) /* slots: 1 MiB */
@@ -28,9 +32,13 @@ int memprof_sites_grow(struct memprof_sites *s)
 {
     /* Doubled while small (rehashing less often costs at most 16 MiB),
      * then a quarter more each time: the table stays between 3/5 and 3/4
-     * full (21 to 27 bytes a live block). */
-    const uint64_t groups = s->groups == 0 ? 4096 : s->groups < (UINT64_C(1) << 16) ? 2 * s->groups
-                                                                                   : s->groups + s->groups / 4;
+     * full (22 to 28 bytes a live block).  Slots freed in full groups
+     * count towards the 3/4 until a rebuild; when the blocks themselves
+     * fill less than 5/8, the table is rebuilt at the same size. */
+    const uint64_t groups = s->groups == 0                    ? 4096
+                            : s->used * 8 <= s->capacity * 5  ? s->groups
+                            : s->groups < (UINT64_C(1) << 16) ? 2 * s->groups
+                                                              : s->groups + s->groups / 4;
     const uint64_t capacity = groups * 16;
     struct memprof_block *slots = map_slots(capacity);
     if (slots == NULL) {
@@ -40,15 +48,22 @@ int memprof_sites_grow(struct memprof_sites *s)
     struct memprof_block *old = s->slots;
     const uint64_t old_capacity = s->capacity;
     s->slots = slots;
+    s->ctrl = (uint8_t *)(slots + capacity);
     s->capacity = capacity;
     s->groups = groups;
+    s->tombstones = 0;
     uint64_t released = 0;
     for (uint64_t k = 0; k < old_capacity; k++) {
-        if (old[k].addr != 0) {
-            uint64_t i = memprof_block_home(s, old[k].addr);
-            while (slots[i].addr != 0)
-                i = memprof_block_next(s, i);
-            slots[i] = old[k];
+        const uint64_t addr = old[k].addr;
+        if (addr != 0) {
+            /* No block is in the new table twice: no search for it. */
+            const uint64_t run = memprof_block_run(addr);
+            uint64_t g = memprof_block_group(s, run);
+            unsigned i;
+            while ((i = memprof_group_free_slot(&s->ctrl[g * 16], addr)) == 16)
+                g = memprof_group_next(s, g);
+            s->ctrl[g * 16 + i] = memprof_block_tag(addr);
+            slots[g * 16 + i] = old[k];
         }
         if (k + 1 - released == RELEASE_CHUNK) {
             madvise(old + released, RELEASE_CHUNK * sizeof(struct memprof_block), MADV_DONTNEED);
@@ -56,7 +71,7 @@ int memprof_sites_grow(struct memprof_sites *s)
         }
     }
     if (old != NULL)
-        munmap(old, old_capacity * sizeof(struct memprof_block));
+        munmap(old, table_bytes(old_capacity));
     return 0;
 }
 
@@ -64,25 +79,23 @@ uint32_t memprof_sites_lookup(const struct memprof_sites *s, const void *block, 
 {
     if (s->capacity == 0)
         return MEMPROF_NO_SITE;
-    const uint64_t addr = (uint64_t)(uintptr_t)block;
-    for (uint64_t i = memprof_block_home(s, addr);; i = memprof_block_next(s, i)) {
-        if (s->slots[i].addr == addr) {
-            *birth = s->slots[i].birth;
-            return s->slots[i].site;
-        }
-        if (s->slots[i].addr == 0)
-            return MEMPROF_NO_SITE;
-    }
+    const uint64_t i = memprof_block_find(s, (uint64_t)(uintptr_t)block);
+    if (i == s->capacity)
+        return MEMPROF_NO_SITE;
+    *birth = s->slots[i].birth;
+    return s->slots[i].site;
 }
 
 void memprof_sites_clear(struct memprof_sites *s)
 {
     if (s->slots != NULL)
-        munmap(s->slots, s->capacity * sizeof(struct memprof_block));
+        munmap(s->slots, table_bytes(s->capacity));
     s->slots = NULL;
+    s->ctrl = NULL;
     s->capacity = 0;
     s->groups = 0;
     s->used = 0;
+    s->tombstones = 0;
     s->failed = 0;
 }
 

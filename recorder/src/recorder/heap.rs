@@ -72,7 +72,10 @@ impl Recorder {
         // process as the program has it.
         // SAFETY: reads a size.
         let filter_bytes = unsafe { perl::memprof_sites_filter_bytes() } as u64;
-        let table_bytes = self.sites.as_ref().map_or(0, |s| s.table.capacity * 16) + filter_bytes;
+        let table_bytes = self.sites.as_ref().map_or(0, |s| {
+            // SAFETY: reads the table's capacity.
+            unsafe { perl::memprof_sites_table_bytes(&*s.table) }
+        }) + filter_bytes;
         snap.ledger = Some(super::ledger::measure(&snap.totals, extra, !table.is_null(), table_bytes));
         Some(snap)
     }

@@ -133,7 +133,19 @@ pub(super) fn measure(t: &HeapTotals, extra: (u64, u64), tracked: bool, site_tab
 
 /// (VmRSS, VmData) now, for the timeline's samples; None without /proc.
 pub(super) fn read_vm() -> Option<(u64, u64)> {
-    let mut status = Status::default();
-    read_lines("/proc/self/status", |l| ledger::status_line(l, &mut status)).ok()?;
-    Some((status.rss_bytes?, status.vmdata_bytes?))
+    let mut f = std::fs::File::open("/proc/self/status").ok()?;
+    // Both lines are in the first 1,000 bytes but for a long Groups line.
+    let mut buf = [0u8; 4096];
+    let mut len = 0;
+    while len < buf.len() {
+        match f.read(&mut buf[len..]).ok()? {
+            0 => break,
+            n => len += n,
+        }
+        // One read gives the whole file: no second one to see its end.
+        if let Some(figures) = ledger::vm_figures(&buf[..len]) {
+            return Some(figures);
+        }
+    }
+    None
 }
