@@ -284,12 +284,25 @@ static inline uint32_t memprof_block_remove(struct memprof_sites *s, uint64_t ad
 {
     if (s->capacity == 0)
         return MEMPROF_NO_SITE;
-    /* Most blocks are in their own unit's slot of their group. */
-    uint64_t i = memprof_block_group(s, memprof_block_run(addr)) * 16 + ((addr >> 4) & 15);
+    /* Most blocks are in their own unit's slot of their group; and when
+     * that slot is empty, the probe ends in the group (under sampling,
+     * most frees are of blocks the table never had). */
+    const uint64_t g = memprof_block_group(s, memprof_block_run(addr));
+    uint64_t i = g * 16 + ((addr >> 4) & 15);
     if (s->slots[i].addr != addr) {
-        i = memprof_block_find(s, addr);
-        if (i == s->capacity)
-            return MEMPROF_NO_SITE;
+        if (s->ctrl[i] == MEMPROF_CTRL_EMPTY) {
+            uint32_t m = memprof_group_match(&s->ctrl[g * 16], memprof_block_tag(addr));
+            for (; m != 0; m &= m - 1)
+                if (s->slots[g * 16 + (uint64_t)__builtin_ctz(m)].addr == addr)
+                    break;
+            if (m == 0)
+                return MEMPROF_NO_SITE;
+            i = g * 16 + (uint64_t)__builtin_ctz(m);
+        } else {
+            i = memprof_block_find(s, addr);
+            if (i == s->capacity)
+                return MEMPROF_NO_SITE;
+        }
     }
     const uint32_t site = s->slots[i].site;
     s->slots[i].addr = 0;
