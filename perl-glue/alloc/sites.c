@@ -80,7 +80,7 @@ uint32_t memprof_sites_lookup(const struct memprof_sites *s, const void *block, 
     if (s->capacity == 0)
         return MEMPROF_NO_SITE;
     const uint64_t i = memprof_block_find(s, (uint64_t)(uintptr_t)block);
-    if (i == s->capacity)
+    if (i == MEMPROF_NO_SLOT)
         return MEMPROF_NO_SITE;
     *birth = s->slots[i].birth;
     return s->slots[i].site;

@@ -100,6 +100,25 @@ static inline uint32_t memprof_group_occupied(const uint8_t *ctrl)
 #endif
 }
 
+/* No slot: what the searches below return for a block not in the table. */
+#define MEMPROF_NO_SLOT UINT64_MAX
+
+static inline int memprof_group_has_empty(const uint8_t *ctrl)
+{
+    return memprof_group_match(ctrl, MEMPROF_CTRL_EMPTY) != 0;
+}
+
+/* The slot of group g that holds addr (tag is its tag), or MEMPROF_NO_SLOT. */
+static inline uint64_t memprof_group_find(const struct memprof_sites *s, uint64_t g, uint8_t tag, uint64_t addr)
+{
+    for (uint32_t m = memprof_group_match(&s->ctrl[g * 16], tag); m != 0; m &= m - 1) {
+        const uint64_t i = g * 16 + (uint64_t)__builtin_ctz(m);
+        if (s->slots[i].addr == addr)
+            return i;
+    }
+    return MEMPROF_NO_SLOT;
+}
+
 static inline uint64_t memprof_group_next(const struct memprof_sites *s, uint64_t g)
 {
     return g + 1 == s->groups ? 0 : g + 1;
@@ -117,23 +136,18 @@ static inline unsigned memprof_group_free_slot(const uint8_t *ctrl, uint64_t add
     return free ? (unsigned)__builtin_ctz(free) : 16;
 }
 
-/* The slot holding addr, or s->capacity if none does. */
+/* The slot holding addr, or MEMPROF_NO_SLOT. */
 static inline uint64_t memprof_block_find(const struct memprof_sites *s, uint64_t addr)
 {
     const uint64_t run = memprof_block_run(addr);
     const uint8_t tag = memprof_block_tag(addr);
     uint64_t g = memprof_block_group(s, run);
     for (uint64_t n = 0; n < s->groups; n++, g = memprof_group_next(s, g)) {
-        const uint8_t *ctrl = &s->ctrl[g * 16];
-        for (uint32_t m = memprof_group_match(ctrl, tag); m != 0; m &= m - 1) {
-            const uint64_t i = g * 16 + (uint64_t)__builtin_ctz(m);
-            if (s->slots[i].addr == addr)
-                return i;
-        }
-        if (memprof_group_match(ctrl, MEMPROF_CTRL_EMPTY) != 0)
-            break;
+        const uint64_t i = memprof_group_find(s, g, tag, addr);
+        if (i != MEMPROF_NO_SLOT || memprof_group_has_empty(&s->ctrl[g * 16]))
+            return i;
     }
-    return s->capacity;
+    return MEMPROF_NO_SLOT;
 }
 
 /* Start loading what a block's lookup reads first, its group's control
@@ -220,43 +234,35 @@ static inline void memprof_site_insert(struct memprof_sites *s, void *p, uint64_
     const uint64_t run = memprof_block_run(addr);
     const uint8_t tag = memprof_block_tag(addr);
     uint64_t g = memprof_block_group(s, run);
-    uint64_t target = s->capacity;
+    uint64_t target = MEMPROF_NO_SLOT;
     /* The usual case: its own slot is empty, so the probe ends in this
      * group, and no slot of it holds the block already. */
     const unsigned own = (unsigned)(addr >> 4) & 15;
-    if (s->ctrl[g * 16 + own] == MEMPROF_CTRL_EMPTY) {
-        uint32_t m = memprof_group_match(&s->ctrl[g * 16], tag);
-        for (; m != 0; m &= m - 1)
-            if (s->slots[g * 16 + (uint64_t)__builtin_ctz(m)].addr == addr)
-                break;
-        if (m == 0) {
-            target = g * 16 + own;
-            s->ctrl[target] = tag;
-            s->used++;
-            goto store;
-        }
+    if (s->ctrl[g * 16 + own] == MEMPROF_CTRL_EMPTY && memprof_group_find(s, g, tag, addr) == MEMPROF_NO_SLOT) {
+        target = g * 16 + own;
+        s->ctrl[target] = tag;
+        s->used++;
+        goto store;
     }
     /* The block may be in the table still (a free we never saw): it is
      * replaced where it is, so the search goes on to the end of the
      * probe, past the first free slot. */
     for (uint64_t n = 0; n < s->groups; n++, g = memprof_group_next(s, g)) {
         const uint8_t *ctrl = &s->ctrl[g * 16];
-        for (uint32_t m = memprof_group_match(ctrl, tag); m != 0; m &= m - 1) {
-            const uint64_t i = g * 16 + (uint64_t)__builtin_ctz(m);
-            if (s->slots[i].addr == addr) {
-                target = i;
-                goto store;
-            }
+        const uint64_t held = memprof_group_find(s, g, tag, addr);
+        if (held != MEMPROF_NO_SLOT) {
+            target = held;
+            goto store;
         }
-        if (target == s->capacity) {
+        if (target == MEMPROF_NO_SLOT) {
             const unsigned k = memprof_group_free_slot(ctrl, addr);
             if (k < 16)
                 target = g * 16 + k;
         }
-        if (memprof_group_match(ctrl, MEMPROF_CTRL_EMPTY) != 0)
+        if (memprof_group_has_empty(ctrl))
             break;
     }
-    if (target == s->capacity) /* full: cannot happen below 3/4 */
+    if (target == MEMPROF_NO_SLOT) /* full: cannot happen below 3/4 */
         return;
     if (s->ctrl[target] == MEMPROF_CTRL_DELETED)
         s->tombstones--;
@@ -290,19 +296,10 @@ static inline uint32_t memprof_block_remove(struct memprof_sites *s, uint64_t ad
     const uint64_t g = memprof_block_group(s, memprof_block_run(addr));
     uint64_t i = g * 16 + ((addr >> 4) & 15);
     if (s->slots[i].addr != addr) {
-        if (s->ctrl[i] == MEMPROF_CTRL_EMPTY) {
-            uint32_t m = memprof_group_match(&s->ctrl[g * 16], memprof_block_tag(addr));
-            for (; m != 0; m &= m - 1)
-                if (s->slots[g * 16 + (uint64_t)__builtin_ctz(m)].addr == addr)
-                    break;
-            if (m == 0)
-                return MEMPROF_NO_SITE;
-            i = g * 16 + (uint64_t)__builtin_ctz(m);
-        } else {
-            i = memprof_block_find(s, addr);
-            if (i == s->capacity)
-                return MEMPROF_NO_SITE;
-        }
+        i = s->ctrl[i] == MEMPROF_CTRL_EMPTY ? memprof_group_find(s, g, memprof_block_tag(addr), addr)
+                                             : memprof_block_find(s, addr);
+        if (i == MEMPROF_NO_SLOT)
+            return MEMPROF_NO_SITE;
     }
     const uint32_t site = s->slots[i].site;
     s->slots[i].addr = 0;
@@ -310,7 +307,7 @@ static inline uint32_t memprof_block_remove(struct memprof_sites *s, uint64_t ad
      * probe passes through it: the slot can be empty again.  In a full
      * group it must go on saying "look further". */
     uint8_t *ctrl = &s->ctrl[i & ~(uint64_t)15];
-    if (memprof_group_match(ctrl, MEMPROF_CTRL_EMPTY) != 0) {
+    if (memprof_group_has_empty(ctrl)) {
         ctrl[i & 15] = MEMPROF_CTRL_EMPTY;
     } else {
         ctrl[i & 15] = MEMPROF_CTRL_DELETED;

@@ -163,8 +163,6 @@ pub struct ProfilerFigures {
 pub struct Status {
     pub vmdata_bytes: Option<u64>,
     pub rss_anon_bytes: Option<u64>,
-    /// VmRSS, for the timeline.
-    pub rss_bytes: Option<u64>,
 }
 
 /// Read VmData and RssAnon from /proc/self/status's lines.
@@ -173,8 +171,6 @@ pub fn status_line(line: &[u8], s: &mut Status) {
         s.vmdata_bytes = kb(rest);
     } else if let Some(rest) = line.strip_prefix(b"RssAnon:") {
         s.rss_anon_bytes = kb(rest);
-    } else if let Some(rest) = line.strip_prefix(b"VmRSS:") {
-        s.rss_bytes = kb(rest);
     }
 }
 
@@ -608,14 +604,7 @@ Anonymous:            20 kB
         {
             status_line(l.as_bytes(), &mut s);
         }
-        assert_eq!(
-            s,
-            Status {
-                vmdata_bytes: Some(118_004 * 1024),
-                rss_anon_bytes: Some(90_000 * 1024),
-                rss_bytes: Some(95_000 * 1024)
-            }
-        );
+        assert_eq!(s, Status { vmdata_bytes: Some(118_004 * 1024), rss_anon_bytes: Some(90_000 * 1024) });
     }
 
     #[test]
@@ -658,11 +647,7 @@ RssAnon:\t   90000 kB\nVmData:\t  118004 kB\nVmStk:\t     132 kB\n";
         let profiler = ProfilerFigures { malloc_bytes: 50_000, malloc_overhead_bytes: 800, mapped_bytes: 0x1000 };
         let vmdata = maps.data_bytes + 12_288;
         let l = compute(Inputs {
-            status: Some(Status {
-                vmdata_bytes: Some(vmdata),
-                rss_anon_bytes: Some(maps.rss_anon_bytes),
-                rss_bytes: None,
-            }),
+            status: Some(Status { vmdata_bytes: Some(vmdata), rss_anon_bytes: Some(maps.rss_anon_bytes) }),
             maps: Some(maps),
             malloc: Some(malloc),
             perl,
