@@ -112,7 +112,11 @@ struct memprof_node_memo {
     uint32_t parent;
     struct memprof_child_memo child;
 };
-#define MEMPROF_NODE_MEMO_SIZE 4096 /* a power of two */
+/* Its size is 2^bits slots, from MIN_BITS up as the recorder makes nodes
+ * (a Moose or Mojolicious program makes tens of thousands): what the
+ * runloop misses here costs a call into the recorder. */
+#define MEMPROF_NODE_MEMO_MIN_BITS 12
+#define MEMPROF_NODE_MEMO_MAX_BITS 16
 
 struct memprof_shadow_frame {
     const void *si;  /* the stackinfo, whose depth is `level` */
@@ -165,9 +169,10 @@ struct memprof_tls {
     uint32_t shadow_len;
     uint32_t shadow_cap;
     struct memprof_child_memo root_memo;
-    struct memprof_node_memo *node_memo; /* MEMPROF_NODE_MEMO_SIZE, or NULL */
+    struct memprof_node_memo *node_memo; /* 2^(64 - node_memo_shift) slots, or NULL */
+    uint8_t node_memo_shift;
     uint32_t main_node;
-    uint8_t shadow_fast;
+    uint8_t shadow_fast; /* MEMPROF_SHADOW_* */
 
     /* The location now executing: the recorder's frame node, file and line. */
     uint32_t cur_node;
@@ -238,6 +243,13 @@ struct memprof_tls {
     uint64_t native_found_free_bytes;
     uint64_t native_found_free_count;
 };
+
+/* t->shadow_fast: whether the runloop resolves frames itself; with CALLS
+ * not a return to the main program's top level (before it runs: the
+ * recorder patches its last op at the first). */
+#define MEMPROF_SHADOW_OFF 0
+#define MEMPROF_SHADOW_CALLS 1
+#define MEMPROF_SHADOW_ALL 2
 
 #define MEMPROF_THREAD_UNKNOWN 0
 #define MEMPROF_THREAD_NATIVE 1
@@ -433,7 +445,7 @@ const void *memprof_cv_start_op(const void *cv);
  * Sub::Util::set_subname changes it. */
 const void *memprof_cv_name_id(void *interp, const void *cv);
 /* runloop.c: the node memo's slot for (parent node, caller's COP, CV). */
-uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv);
+uint32_t memprof_node_memo_slot(uint8_t shift, uint32_t parent, const void *oldcop, const void *cv);
 /* The bit of t->frame_starts for a sub's first COP. */
 uint32_t memprof_frame_start_slot(const void *cop);
 uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line);

@@ -78,17 +78,19 @@ static inline int memprof_ours(pTHX_ const struct memprof_tls *t)
     return t->recorder != NULL && t->interp == MP_INTERP;
 }
 
-/* The node memo's slot for a call (the recorder fills it: memprof_node_memo_slot). */
-static inline uint32_t node_memo_index(uint32_t parent, const void *oldcop, const void *cv)
+/* The node memo's slot for a call (the recorder fills it:
+ * memprof_node_memo_slot): the top bits of a Fibonacci hash, as many as
+ * the memo's size has (64 - shift). */
+static inline uint32_t node_memo_index(uint8_t shift, uint32_t parent, const void *oldcop, const void *cv)
 {
     const uint64_t h = ((uint64_t)(uintptr_t)oldcop ^ ((uint64_t)(uintptr_t)cv << 7) ^ parent)
                        * UINT64_C(0x9E3779B97F4A7C15);
-    return (uint32_t)(h >> 52) & (MEMPROF_NODE_MEMO_SIZE - 1);
+    return (uint32_t)(h >> shift);
 }
 
-uint32_t memprof_node_memo_slot(uint32_t parent, const void *oldcop, const void *cv)
+uint32_t memprof_node_memo_slot(uint8_t shift, uint32_t parent, const void *oldcop, const void *cv)
 {
-    return node_memo_index(parent, oldcop, cv);
+    return node_memo_index(shift, parent, oldcop, cv);
 }
 
 uint32_t memprof_frame_start_slot(const void *cop) { return memprof_frame_start_bit(cop); }
@@ -129,7 +131,7 @@ static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I
         len--;
     }
     if (ix < 0) {
-        if (len != 0 || si->si_prev != NULL)
+        if (len != 0 || si->si_prev != NULL || t->shadow_fast != MEMPROF_SHADOW_ALL)
             return 0;
         t->shadow_len = 0;
         t->cur_node = t->main_node;
@@ -170,7 +172,7 @@ static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I
             || memo->generation != t->cop_generation) {
             /* Not the last child: maybe one the recorder resolved before. */
             const struct memprof_node_memo *const nm =
-                t->node_memo ? &t->node_memo[node_memo_index(parent, oldcop, cv)] : NULL;
+                t->node_memo ? &t->node_memo[node_memo_index(t->node_memo_shift, parent, oldcop, cv)] : NULL;
             if (nm == NULL || !nm->child.valid || nm->parent != parent || nm->child.oldcop != oldcop
                 || nm->child.cv != cv || nm->child.start != start || nm->child.generation != t->cop_generation)
                 return 0;

@@ -460,7 +460,7 @@ impl Recorder {
             let sv_count = unsafe { perl::memprof_sv_count(self.interp) };
             self.credit(t, sv_count);
             if at_exit {
-                self.release_indexes();
+                self.release_indexes(t);
             }
             // At the moment the retained figures are measured: after END
             // blocks, before global destruction.

@@ -1,7 +1,7 @@
 //! Turning the recorder's tables into a [`Profile`] and writing it.
 
 use super::{now, warn, Recorder};
-use crate::perl;
+use crate::perl::{self, memprof_tls};
 use memprof_profile::{command, source};
 use memprof_profile::{format, Profile, RunInfo, NONE};
 use std::path::PathBuf;
@@ -25,9 +25,9 @@ impl Recorder {
     /// indexes that intern locations and the node cache, so that they are
     /// not in memory with the end snapshot's walk and the profile being
     /// built (the peak of a run whose code has many lines was that moment).
-    pub(super) fn release_indexes(&mut self) {
+    pub(super) fn release_indexes(&mut self, t: &mut memprof_tls) {
         self.tables.release_indexes();
-        self.stack.release_cache();
+        self.stack.release_cache(t);
     }
 
     /// Write the profile.  The last one (`last`, at the end of the run)

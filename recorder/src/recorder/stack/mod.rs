@@ -81,12 +81,25 @@ pub struct Stack {
 impl Stack {
     /// Free the node cache (the runloop's memo of it stays): for the end
     /// of the run, when the profile is built.
-    pub(super) fn release_cache(&mut self) {
+    pub(super) fn release_cache(&mut self, t: &mut memprof_tls) {
         self.node_cache = HashMap::default();
+        // The runloop's memo goes too (it can be megabytes): the end of the
+        // run's heap walk is what sets the peak of a big program.  A sync
+        // after this one makes a small one.
+        t.node_memo = std::ptr::null_mut();
+        self.node_memo = Vec::new();
         self.frame_cache = HashMap::default();
         self.frames_by_start = HashMap::default();
         // frame_starts and freed_starts stay: the COP-freeing hook uses
         // them till the end.
+    }
+
+    /// The node memo's size (log2) for a profile of this many nodes: at
+    /// most half full, between the C side's bounds.  (Not the node cache's
+    /// size: loading a program empties that every time a COP is freed.)
+    fn node_memo_bits(nodes: usize) -> u32 {
+        let want = (nodes.saturating_mul(2)).next_power_of_two().trailing_zeros();
+        want.clamp(perl::MEMPROF_NODE_MEMO_MIN_BITS, perl::MEMPROF_NODE_MEMO_MAX_BITS)
     }
 
     /// Cache a sub's frame, watching its first COP.
@@ -176,16 +189,26 @@ impl Recorder {
             shadow.reserve(SHADOW_RESERVE);
             shadow.spare_capacity_mut().fill(std::mem::MaybeUninit::new(ShadowFrame::default()));
         }
-        if self.stack.node_memo.is_empty() {
-            self.stack.node_memo = vec![perl::memprof_node_memo::default(); perl::MEMPROF_NODE_MEMO_SIZE as usize];
+        let bits = Stack::node_memo_bits(self.tables.nodes.len());
+        if self.stack.node_memo.len() < 1 << bits {
+            // Emptied as it grows: the runloop's misses fill it again.
+            self.stack.node_memo = vec![perl::memprof_node_memo::default(); 1 << bits];
         }
         t.node_memo = self.stack.node_memo.as_mut_ptr();
+        t.node_memo_shift = (64 - self.stack.node_memo.len().trailing_zeros()) as u8;
         let shadow = &mut self.stack.shadow;
         t.shadow = shadow.as_mut_ptr();
         t.shadow_len = shadow.len() as u32;
         t.shadow_cap = u32::try_from(shadow.capacity()).unwrap_or(u32::MAX);
         t.main_node = self.main_node;
-        t.shadow_fast = u8::from(self.state == State::Running && self.main_leave_patched);
+        // Before the main program runs (while `use` and BEGIN blocks run at
+        // its compile time), a return to its top level still comes here:
+        // the first one in the run phase patches its last op.
+        t.shadow_fast = match (self.state == State::Running, self.main_leave_patched) {
+            (false, _) => 0,
+            (true, false) => perl::MEMPROF_SHADOW_CALLS as u8,
+            (true, true) => perl::MEMPROF_SHADOW_ALL as u8,
+        };
     }
 
     fn sync_shadow(&mut self, t: &mut memprof_tls, cop: *const c_void) -> bool {
@@ -370,7 +393,8 @@ impl Recorder {
             }
             if m.valid != 0 && !stack.node_memo.is_empty() {
                 // SAFETY: a pure function of its arguments.
-                let slot = unsafe { perl::memprof_node_memo_slot(parent, real.oldcop, real.cv) } as usize;
+                let slot =
+                    unsafe { perl::memprof_node_memo_slot(t.node_memo_shift, parent, real.oldcop, real.cv) } as usize;
                 stack.node_memo[slot] = perl::memprof_node_memo { parent, child: m };
             }
         };
