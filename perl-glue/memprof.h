@@ -16,8 +16,11 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* Size of the direct-mapped COP -> file id cache (a power of two). */
-#define MEMPROF_FILE_CACHE_SIZE 4096
+/* Size of the direct-mapped COP -> file id cache (2^bits slots: a big
+ * program runs tens of thousands of statements, and a miss calls the
+ * recorder). */
+#define MEMPROF_FILE_CACHE_BITS 14
+#define MEMPROF_FILE_CACHE_SIZE (1u << MEMPROF_FILE_CACHE_BITS)
 
 struct memprof_file_slot {
     const void *cop;
@@ -224,8 +227,9 @@ struct memprof_tls {
     uint32_t peak_entry;
     int64_t peak_live;
     uint64_t peak_ns;
-    /* MEMPROF_ENTRY_MEMO_SIZE slots while profiling runs, else NULL. */
+    /* 2^(64 - entry_memo_shift) slots while profiling runs, else NULL. */
     struct memprof_entry_memo *entry_memo;
+    uint8_t entry_memo_shift;
     uint32_t entry_generation;
     /* MEMPROF=native: every allocation takes the cold path that unwinds
      * its C stack (native.c).  Non-zero only while profiling runs. */
@@ -278,12 +282,16 @@ struct memprof_entry_memo {
     uint32_t generation;
 };
 
-#define MEMPROF_ENTRY_MEMO_SIZE 4096 /* a power of two */
+/* 2^bits slots, from MIN_BITS up as the recorder makes entries (a
+ * Mojolicious app makes a hundred thousand): a miss costs a call into it. */
+#define MEMPROF_ENTRY_MEMO_MIN_BITS 12
+#define MEMPROF_ENTRY_MEMO_MAX_BITS 16
 
-static inline uint32_t memprof_entry_memo_index(uint32_t node, uint32_t file, uint32_t line)
+/* The top bits of a Fibonacci hash, as many as the memo has (64 - shift). */
+static inline uint32_t memprof_entry_memo_index(uint8_t shift, uint32_t node, uint32_t file, uint32_t line)
 {
     const uint64_t h = ((uint64_t)node << 40 ^ (uint64_t)file << 20 ^ line) * UINT64_C(0x9E3779B97F4A7C15);
-    return (uint32_t)(h >> 52) & (MEMPROF_ENTRY_MEMO_SIZE - 1);
+    return (uint32_t)(h >> shift);
 }
 
 /* The current location's entry, or MEMPROF_UNRESOLVED. */
@@ -291,7 +299,8 @@ static inline uint32_t memprof_entry_memo_find(const struct memprof_tls *t)
 {
     if (t->entry_memo == NULL)
         return MEMPROF_UNRESOLVED;
-    const struct memprof_entry_memo *m = &t->entry_memo[memprof_entry_memo_index(t->cur_node, t->cur_file, t->cur_line)];
+    const struct memprof_entry_memo *m =
+        &t->entry_memo[memprof_entry_memo_index(t->entry_memo_shift, t->cur_node, t->cur_file, t->cur_line)];
     if (m->generation == t->entry_generation && m->node == t->cur_node && m->file == t->cur_file
         && m->line == t->cur_line)
         return m->entry;
@@ -448,7 +457,7 @@ const void *memprof_cv_name_id(void *interp, const void *cv);
 uint32_t memprof_node_memo_slot(uint8_t shift, uint32_t parent, const void *oldcop, const void *cv);
 /* The bit of t->frame_starts for a sub's first COP. */
 uint32_t memprof_frame_start_slot(const void *cop);
-uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line);
+uint32_t memprof_entry_memo_slot(uint8_t shift, uint32_t node, uint32_t file, uint32_t line);
 /* Name parts of a CV without creating a GV: *pkg may be NULL.  Returns the
  * sub's own name (or "__ANON__") and sets *is_anon, and in *utf8 which of
  * the two are UTF-8 (else they are Latin-1: perl stores a name whose

@@ -22,7 +22,9 @@
  * memprof_file_slot) both find a COP's slot here. */
 static inline struct memprof_file_slot *file_slot(struct memprof_tls *t, const void *cop)
 {
-    return &t->file_cache[((uintptr_t)cop >> 4) & (MEMPROF_FILE_CACHE_SIZE - 1)];
+    /* A Fibonacci hash: COPs lie in op slabs all over the heap, so their
+     * low bits alone alias. */
+    return &t->file_cache[((uint64_t)(uintptr_t)cop * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - MEMPROF_FILE_CACHE_BITS)];
 }
 
 struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *cop)
@@ -95,9 +97,9 @@ uint32_t memprof_node_memo_slot(uint8_t shift, uint32_t parent, const void *oldc
 
 uint32_t memprof_frame_start_slot(const void *cop) { return memprof_frame_start_bit(cop); }
 
-uint32_t memprof_entry_memo_slot(uint32_t node, uint32_t file, uint32_t line)
+uint32_t memprof_entry_memo_slot(uint8_t shift, uint32_t node, uint32_t file, uint32_t line)
 {
-    return memprof_entry_memo_index(node, file, line);
+    return memprof_entry_memo_index(shift, node, file, line);
 }
 
 #ifdef MEMPROF_HAVE_CXSUBIX

@@ -233,7 +233,7 @@ impl Recorder {
             perl_hooks: false,
             credit_log: vec![perl::memprof_credit::default(); perl::MEMPROF_CREDIT_LOG_SIZE as usize],
             sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
-            entry_memo: vec![perl::memprof_entry_memo::default(); perl::MEMPROF_ENTRY_MEMO_SIZE as usize],
+            entry_memo: vec![perl::memprof_entry_memo::default(); 1 << perl::MEMPROF_ENTRY_MEMO_MIN_BITS],
             thread: None,
             dump_signal_name,
             dumps: 0,
@@ -296,6 +296,7 @@ impl Recorder {
             t.sv_log = self.sv_log.as_mut_ptr();
             Self::forget_entry_memo(t);
             t.entry_memo = self.entry_memo.as_mut_ptr();
+            t.entry_memo_shift = Self::memo_shift(self.entry_memo.len());
         } else {
             t.credit_log = std::ptr::null_mut();
             t.sv_log = std::ptr::null_mut();
@@ -314,9 +315,10 @@ impl Recorder {
     /// The entry of a location while running, remembered for the runloop
     /// and the hooks (memprof_entry_memo_find); with site tracking its
     /// figures exist, as the hooks then credit blocks to it.
-    pub(super) fn running_entry(&mut self, t: &memprof_tls, node: u32, file: u32, line: u32) -> u32 {
+    pub(super) fn running_entry(&mut self, t: &mut memprof_tls, node: u32, file: u32, line: u32) -> u32 {
+        let shift = Self::memo_shift(self.entry_memo.len());
         // SAFETY: a pure function of its arguments.
-        let slot = unsafe { perl::memprof_entry_memo_slot(node, file, line) } as usize;
+        let slot = unsafe { perl::memprof_entry_memo_slot(shift, node, file, line) } as usize;
         if let Some(m) = self.entry_memo.get(slot) {
             if m.generation == t.entry_generation && m.node == node && m.file == file && m.line == line {
                 return m.entry;
@@ -326,10 +328,28 @@ impl Recorder {
         if let Some(s) = self.sites.as_mut() {
             s.ensure(entry);
         }
+        let want = (self.tables.entries.len().saturating_mul(2))
+            .next_power_of_two()
+            .clamp(1 << perl::MEMPROF_ENTRY_MEMO_MIN_BITS, 1 << perl::MEMPROF_ENTRY_MEMO_MAX_BITS);
+        if want > self.entry_memo.len() {
+            // At most half full; emptied as it grows (misses fill it again).
+            self.entry_memo = vec![perl::memprof_entry_memo::default(); want];
+            if !t.entry_memo.is_null() {
+                t.entry_memo = self.entry_memo.as_mut_ptr();
+                t.entry_memo_shift = Self::memo_shift(want);
+            }
+            return entry;
+        }
         if let Some(m) = self.entry_memo.get_mut(slot) {
             *m = perl::memprof_entry_memo { node, file, line, entry, generation: t.entry_generation };
         }
         entry
+    }
+
+    /// The shift that takes a 64-bit hash to an index of a memo of `len`
+    /// slots (a power of two).
+    pub(super) fn memo_shift(len: usize) -> u8 {
+        (64 - len.trailing_zeros()) as u8
     }
 
     /// Entries or the labels they are under changed, or site tracking

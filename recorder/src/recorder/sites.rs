@@ -141,9 +141,12 @@ impl Recorder {
     }
 
     /// The entry allocations are credited to now.
-    pub(super) fn current_site(&mut self, t: &memprof_tls) -> u32 {
+    pub(super) fn current_site(&mut self, t: &mut memprof_tls) -> u32 {
         let entry = match self.state {
-            State::Running => self.running_entry(t, t.cur_node, t.cur_file, t.cur_line),
+            State::Running => {
+                let (node, file, line) = (t.cur_node, t.cur_file, t.cur_line);
+                self.running_entry(t, node, file, line)
+            }
             State::Disabled => self.tables.entry(self.pseudo.disabled.node, self.pseudo.disabled.file, 0),
             State::Pending | State::Finished if self.measuring > 0 => {
                 let (file, line) = self.measured_line();

@@ -195,7 +195,7 @@ impl Recorder {
             self.stack.node_memo = vec![perl::memprof_node_memo::default(); 1 << bits];
         }
         t.node_memo = self.stack.node_memo.as_mut_ptr();
-        t.node_memo_shift = (64 - self.stack.node_memo.len().trailing_zeros()) as u8;
+        t.node_memo_shift = Recorder::memo_shift(self.stack.node_memo.len());
         let shadow = &mut self.stack.shadow;
         t.shadow = shadow.as_mut_ptr();
         t.shadow_len = shadow.len() as u32;
