@@ -37,7 +37,8 @@ struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *c
  * expressions under.  Only COPs outside the op slabs can be such copies. */
 static inline int cop_is_compile_time(pTHX_ const COP *cop)
 {
-    return cop == &PL_compiling || (!cop->op_slabbed && PL_parser != NULL);
+    /* The run-time COPs are slabbed, PL_compiling is not: one test for them. */
+    return !cop->op_slabbed && (cop == &PL_compiling || PL_parser != NULL);
 }
 
 int memprof_cop_compile_time(void *interp, const void *cop)
