@@ -22,9 +22,10 @@
  * memprof_file_slot) both find a COP's slot here. */
 static inline struct memprof_file_slot *file_slot(struct memprof_tls *t, const void *cop)
 {
-    /* A Fibonacci hash: COPs lie in op slabs all over the heap, so their
-     * low bits alone alias. */
-    return &t->file_cache[((uint64_t)(uintptr_t)cop * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - MEMPROF_FILE_CACHE_BITS)];
+    /* The address's bits from the fourth up (a COP is bigger than 16
+     * bytes): one AND in the quick boundary, where a multiplicative hash
+     * cost the statement loop 0.7% for no fewer misses. */
+    return &t->file_cache[((uintptr_t)cop >> 4) & (MEMPROF_FILE_CACHE_SIZE - 1)];
 }
 
 struct memprof_file_slot *memprof_file_slot(struct memprof_tls *t, const void *cop)
