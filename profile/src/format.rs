@@ -500,10 +500,20 @@ mod tests {
         out
     }
 
+    /// A committed profile in t/golden.  The crate's directory as cargo
+    /// gives it when the test runs, not when it was built: t/70-install.t
+    /// builds this crate from a copy of the checkout in a temporary
+    /// directory, and cargo may run that build's binary again later.
+    fn golden(name: &str) -> std::path::PathBuf {
+        let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf(), std::path::PathBuf::from);
+        dir.join("../t/golden").join(name)
+    }
+
     #[test]
     fn a_version_1_file_is_read_into_the_new_model() {
         // The golden profile was written by format version 1.
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/demo.out");
+        let path = golden("demo.out");
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(bytes[8], 1, "the golden profile is a version 1 file");
         let p = decode(&bytes).unwrap();
@@ -519,7 +529,7 @@ mod tests {
     #[test]
     fn a_version_2_file_is_read_into_the_new_model() {
         // Written by format version 2 (t/61-run-signals.t's first script).
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/format-v2.out");
+        let path = golden("format-v2.out");
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(bytes[8], 2, "a version 2 file");
         let p = decode(&bytes).unwrap();
@@ -534,7 +544,7 @@ mod tests {
     #[test]
     fn a_version_3_file_is_read_into_the_new_model() {
         // Written by format version 3 (t/64-labels.t's first script).
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/format-v3.out");
+        let path = golden("format-v3.out");
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(bytes[8], 3, "a version 3 file");
         let p = decode(&bytes).unwrap();
@@ -547,7 +557,7 @@ mod tests {
     fn a_version_4_file_is_read_into_the_new_model() {
         // Written by format version 4: a script with a snapshot labelled
         // "built" and the one at the end.
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../t/golden/format-v4.out");
+        let path = golden("format-v4.out");
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(bytes[8], 4, "a version 4 file");
         let p = decode(&bytes).unwrap();
