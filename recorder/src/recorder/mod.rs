@@ -328,16 +328,11 @@ impl Recorder {
         if let Some(s) = self.sites.as_mut() {
             s.ensure(entry);
         }
-        let want = (self.tables.entries.len().saturating_mul(2))
-            .next_power_of_two()
-            .clamp(1 << perl::MEMPROF_ENTRY_MEMO_MIN_BITS, 1 << perl::MEMPROF_ENTRY_MEMO_MAX_BITS);
+        let want =
+            memo_len(self.tables.entries.len(), perl::MEMPROF_ENTRY_MEMO_MIN_BITS, perl::MEMPROF_ENTRY_MEMO_MAX_BITS);
         if want > self.entry_memo.len() {
-            // At most half full; emptied as it grows (misses fill it again).
-            self.entry_memo = vec![perl::memprof_entry_memo::default(); want];
-            if !t.entry_memo.is_null() {
-                t.entry_memo = self.entry_memo.as_mut_ptr();
-                t.entry_memo_shift = Self::memo_shift(want);
-            }
+            // Emptied as it grows: misses fill it again.
+            self.replace_entry_memo(t, want);
             return entry;
         }
         if let Some(m) = self.entry_memo.get_mut(slot) {
@@ -350,6 +345,16 @@ impl Recorder {
     /// slots (a power of two).
     pub(super) fn memo_shift(len: usize) -> u8 {
         (64 - len.trailing_zeros()) as u8
+    }
+
+    /// A new, empty entry memo of `len` slots, shown to the runloop and
+    /// the hooks if they use one now (only while running).
+    pub(super) fn replace_entry_memo(&mut self, t: &mut memprof_tls, len: usize) {
+        self.entry_memo = vec![perl::memprof_entry_memo::default(); len];
+        if !t.entry_memo.is_null() {
+            t.entry_memo = self.entry_memo.as_mut_ptr();
+            t.entry_memo_shift = Self::memo_shift(len);
+        }
     }
 
     /// Entries or the labels they are under changed, or site tracking
@@ -526,5 +531,28 @@ impl Recorder {
         if self.state == State::Running {
             self.marks.push(Mark { time: self.timeline.now(), live_bytes: t.live - self.start_live, label });
         }
+    }
+}
+
+/// The size of a runloop memo (node or entry memo) for a profile of
+/// `items` of what it caches: at most half full, between 2^min_bits and
+/// 2^max_bits slots.
+pub(super) fn memo_len(items: usize, min_bits: u32, max_bits: u32) -> usize {
+    items.saturating_mul(2).checked_next_power_of_two().unwrap_or(usize::MAX).clamp(1 << min_bits, 1 << max_bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{memo_len, Recorder};
+
+    #[test]
+    fn memos_are_at_most_half_full_between_their_bounds() {
+        assert_eq!(memo_len(0, 12, 16), 4096);
+        assert_eq!(memo_len(2048, 12, 16), 4096);
+        assert_eq!(memo_len(2049, 12, 16), 8192);
+        assert_eq!(memo_len(58_801, 12, 16), 65_536);
+        assert_eq!(memo_len(usize::MAX, 12, 16), 65_536);
+        assert_eq!(Recorder::memo_shift(4096), 52);
+        assert_eq!(Recorder::memo_shift(65_536), 48);
     }
 }

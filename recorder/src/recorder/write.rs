@@ -29,11 +29,7 @@ impl Recorder {
         self.tables.release_indexes();
         self.stack.release_cache(t);
         // The entry memo too, to its first size (it can be a megabyte).
-        self.entry_memo = vec![perl::memprof_entry_memo::default(); 1 << perl::MEMPROF_ENTRY_MEMO_MIN_BITS];
-        if !t.entry_memo.is_null() {
-            t.entry_memo = self.entry_memo.as_mut_ptr();
-            t.entry_memo_shift = Self::memo_shift(self.entry_memo.len());
-        }
+        self.replace_entry_memo(t, 1 << perl::MEMPROF_ENTRY_MEMO_MIN_BITS);
     }
 
     /// Write the profile.  The last one (`last`, at the end of the run)

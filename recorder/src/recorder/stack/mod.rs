@@ -16,7 +16,7 @@
 //! place with the same identity; everything below is unchanged.  A call
 //! costs one new frame, a return one truncation.
 
-use super::{Recorder, State};
+use super::{memo_len, Recorder, State};
 use crate::perl::{self, memprof_tls, stackinfo};
 use ahash::RandomState;
 use memprof_profile::FrameKind;
@@ -79,8 +79,8 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// Free the node cache (the runloop's memo of it stays): for the end
-    /// of the run, when the profile is built.
+    /// Free the node cache and the runloop's memo of it: for the end of
+    /// the run, when the profile is built.
     pub(super) fn release_cache(&mut self, t: &mut memprof_tls) {
         self.node_cache = HashMap::default();
         // The runloop's memo goes too (it can be megabytes): the end of the
@@ -92,14 +92,6 @@ impl Stack {
         self.frames_by_start = HashMap::default();
         // frame_starts and freed_starts stay: the COP-freeing hook uses
         // them till the end.
-    }
-
-    /// The node memo's size (log2) for a profile of this many nodes: at
-    /// most half full, between the C side's bounds.  (Not the node cache's
-    /// size: loading a program empties that every time a COP is freed.)
-    fn node_memo_bits(nodes: usize) -> u32 {
-        let want = (nodes.saturating_mul(2)).next_power_of_two().trailing_zeros();
-        want.clamp(perl::MEMPROF_NODE_MEMO_MIN_BITS, perl::MEMPROF_NODE_MEMO_MAX_BITS)
     }
 
     /// Cache a sub's frame, watching its first COP.
@@ -189,10 +181,13 @@ impl Recorder {
             shadow.reserve(SHADOW_RESERVE);
             shadow.spare_capacity_mut().fill(std::mem::MaybeUninit::new(ShadowFrame::default()));
         }
-        let bits = Stack::node_memo_bits(self.tables.nodes.len());
-        if self.stack.node_memo.len() < 1 << bits {
+        // Sized by the profile's nodes, not the node cache's: loading a
+        // program empties that every time a COP is freed.
+        let want =
+            memo_len(self.tables.nodes.len(), perl::MEMPROF_NODE_MEMO_MIN_BITS, perl::MEMPROF_NODE_MEMO_MAX_BITS);
+        if self.stack.node_memo.len() < want {
             // Emptied as it grows: the runloop's misses fill it again.
-            self.stack.node_memo = vec![perl::memprof_node_memo::default(); 1 << bits];
+            self.stack.node_memo = vec![perl::memprof_node_memo::default(); want];
         }
         t.node_memo = self.stack.node_memo.as_mut_ptr();
         t.node_memo_shift = Recorder::memo_shift(self.stack.node_memo.len());
@@ -205,7 +200,7 @@ impl Recorder {
         // its compile time), a return to its top level still comes here:
         // the first one in the run phase patches its last op.
         t.shadow_fast = match (self.state == State::Running, self.main_leave_patched) {
-            (false, _) => 0,
+            (false, _) => perl::MEMPROF_SHADOW_OFF as u8,
             (true, false) => perl::MEMPROF_SHADOW_CALLS as u8,
             (true, true) => perl::MEMPROF_SHADOW_ALL as u8,
         };
