@@ -213,6 +213,12 @@ struct memprof_tls {
      * profiling runs, else NULL. */
     struct memprof_sv_record *sv_log;
     uint32_t sv_log_len;
+    /* While profiling runs, the change in SVs of each entry below
+     * sv_by_entry_len not yet in its figures: a statement whose entry the
+     * memo knows adds its change here, with no record for the recorder to
+     * add up (most sub calls and returns change only PL_sv_count). */
+    int64_t *sv_by_entry;
+    uint32_t sv_by_entry_len;
     struct memprof_credit *credit_log;
     uint32_t credit_log_len;
     /* Whether the runloop may log what a statement allocated and freed
@@ -319,15 +325,13 @@ static inline uint32_t memprof_frame_start_bit(const void *cop)
 
 /* What moved during one statement, logged by the runloop without calling
  * into Rust; the recorder adds the logs up when one is full or when
- * something reads the figures.  A change in PL_sv_count alone (most sub
- * calls and returns move only that) is a small record: */
+ * something reads the figures.  A change in PL_sv_count alone at a
+ * location the entry memo does not know (t->sv_by_entry takes the others)
+ * is a small record: */
 struct memprof_sv_record {
     uint32_t node;
     uint32_t file;
     uint32_t line;
-    /* From the entry memo, or MEMPROF_UNRESOLVED: the drain then need
-     * not look the location up (as for memprof_credit's). */
-    uint32_t entry;
     int32_t delta;
 };
 

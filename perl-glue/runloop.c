@@ -289,12 +289,15 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
         if (!log_credit(t, sv_count))
             memprof_rs_flush(MP_INTERP, t, sv_count);
     } else if (sv_count != t->snap_sv_count) {
-        if (t->sv_log != NULL && t->sv_log_len < MEMPROF_SV_LOG_SIZE) {
+        const uint32_t entry = memprof_entry_memo_find(t);
+        if (entry < t->sv_by_entry_len) {
+            t->sv_by_entry[entry] += sv_count - t->snap_sv_count;
+            t->snap_sv_count = sv_count;
+        } else if (t->sv_log != NULL && t->sv_log_len < MEMPROF_SV_LOG_SIZE) {
             struct memprof_sv_record *r = &t->sv_log[t->sv_log_len++];
             r->node = t->cur_node;
             r->file = t->cur_file;
             r->line = t->cur_line;
-            r->entry = memprof_entry_memo_find(t);
             r->delta = (int32_t)(sv_count - t->snap_sv_count);
             t->snap_sv_count = sv_count;
         } else {

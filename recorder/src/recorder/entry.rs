@@ -65,8 +65,7 @@ pub(super) extern "C" fn after_fork_in_child() {
     // Logged changes before the fork are the parent's.
     t.credit_log_len = 0;
     t.sv_log_len = 0;
-    r.tables.clear_entries();
-    Recorder::forget_entry_memo(t);
+    r.clear_entries(t);
     r.marks.clear();
     // SAFETY: getpid has no preconditions.
     r.pid = unsafe { libc::getpid() } as u32;
@@ -230,7 +229,7 @@ pub extern "C" fn memprof_rs_enable(interp: Interp, file: *const c_char, len: us
         State::Pending | State::Finished => {
             with_recorder(|r, t| {
                 if r.state == State::Finished {
-                    r.tables.clear_entries();
+                    r.clear_entries(t);
                     r.marks.clear();
                 }
                 r.start(t);

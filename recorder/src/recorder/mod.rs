@@ -99,6 +99,10 @@ pub struct Recorder {
     /// Where the runloop logs what statements moved while running.
     credit_log: Vec<perl::memprof_credit>,
     sv_log: Vec<perl::memprof_sv_record>,
+    /// The runloop's changes in SVs by entry (t.sv_by_entry), not yet in
+    /// the entries' figures: `fold_sv_counts` adds them in.  Index i is
+    /// entry i; whatever has no entry is 0.
+    sv_by_entry: Vec<i64>,
     /// The entries the runloop and the hooks find without asking.
     entry_memo: Vec<perl::memprof_entry_memo>,
     /// A perl thread's recorder (not the main thread's): see threads.rs.
@@ -233,6 +237,7 @@ impl Recorder {
             perl_hooks: false,
             credit_log: vec![perl::memprof_credit::default(); perl::MEMPROF_CREDIT_LOG_SIZE as usize],
             sv_log: vec![perl::memprof_sv_record::default(); perl::MEMPROF_SV_LOG_SIZE as usize],
+            sv_by_entry: Vec::new(),
             entry_memo: vec![perl::memprof_entry_memo::default(); 1 << perl::MEMPROF_ENTRY_MEMO_MIN_BITS],
             thread: None,
             dump_signal_name,
@@ -287,6 +292,7 @@ impl Recorder {
     /// Change state; the runloop may log sv-only changes only while running.
     fn set_state(&mut self, t: &mut memprof_tls, state: State) {
         self.drain_log(t);
+        self.fold_sv_counts();
         self.state = state;
         // The runloop resolves frames itself only while running (the next
         // sync says so again).
@@ -294,12 +300,15 @@ impl Recorder {
         if state == State::Running {
             t.credit_log = self.credit_log.as_mut_ptr();
             t.sv_log = self.sv_log.as_mut_ptr();
+            self.show_sv_counts(t);
             Self::forget_entry_memo(t);
             t.entry_memo = self.entry_memo.as_mut_ptr();
             t.entry_memo_shift = Self::memo_shift(self.entry_memo.len());
         } else {
             t.credit_log = std::ptr::null_mut();
             t.sv_log = std::ptr::null_mut();
+            t.sv_by_entry = std::ptr::null_mut();
+            t.sv_by_entry_len = 0;
             t.entry_memo = std::ptr::null_mut();
         }
         self.update_native(t);
@@ -328,6 +337,14 @@ impl Recorder {
         if let Some(s) = self.sites.as_mut() {
             s.ensure(entry);
         }
+        if entry as usize >= self.sv_by_entry.len() {
+            // Doubling: the runloop's pointer changes a few dozen times a run.
+            let len = (entry as usize + 1).next_power_of_two().max(1024);
+            self.sv_by_entry.resize(len, 0);
+            if !t.sv_by_entry.is_null() {
+                self.show_sv_counts(t);
+            }
+        }
         let want =
             memo_len(self.tables.entries.len(), perl::MEMPROF_ENTRY_MEMO_MIN_BITS, perl::MEMPROF_ENTRY_MEMO_MAX_BITS);
         if want > self.entry_memo.len() {
@@ -339,6 +356,28 @@ impl Recorder {
             *m = perl::memprof_entry_memo { node, file, line, entry, generation: t.entry_generation };
         }
         entry
+    }
+
+    /// Let the runloop count SV changes by entry into `sv_by_entry`.
+    fn show_sv_counts(&mut self, t: &mut memprof_tls) {
+        t.sv_by_entry = self.sv_by_entry.as_mut_ptr();
+        t.sv_by_entry_len = u32::try_from(self.sv_by_entry.len()).unwrap_or(u32::MAX);
+    }
+
+    /// Add the runloop's SV counts into the entries' figures: before
+    /// anything reads them (a profile, a dump, a thread's merge) and
+    /// before the runloop stops counting.
+    pub(super) fn fold_sv_counts(&mut self) {
+        for (e, c) in self.tables.entries.iter_mut().zip(self.sv_by_entry.iter_mut()) {
+            e.metrics.sv_delta += std::mem::take(c);
+        }
+    }
+
+    /// Forget every entry and its figures (a forked child's, a new profile's).
+    pub(super) fn clear_entries(&mut self, t: &mut memprof_tls) {
+        self.tables.clear_entries();
+        self.sv_by_entry.fill(0);
+        Self::forget_entry_memo(t);
     }
 
     /// The shift that takes a 64-bit hash to an index of a memo of `len`
@@ -386,10 +425,7 @@ impl Recorder {
         if !t.sv_log.is_null() {
             for i in 0..n {
                 let r = self.sv_log[i];
-                let entry = match r.entry {
-                    e if (e as usize) < self.tables.entries.len() => e,
-                    _ => self.running_entry(t, r.node, r.file, r.line),
-                };
+                let entry = self.running_entry(t, r.node, r.file, r.line);
                 self.tables.entries[entry as usize].metrics.sv_delta += i64::from(r.delta);
             }
         }

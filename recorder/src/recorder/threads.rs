@@ -258,6 +258,7 @@ impl Recorder {
     /// This thread's figures as a profile of its own, for the main thread's
     /// to merge: called by the writing thread under the recorder's lock.
     fn thread_profile(&mut self) -> Profile {
+        self.fold_sv_counts();
         let untracked = self.site_figures(false);
         if let Some(info) = self.thread.as_mut() {
             // Into the tables once: they keep it.

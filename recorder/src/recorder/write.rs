@@ -72,6 +72,7 @@ impl Recorder {
 
     fn build_profile(&mut self, last: bool) -> Profile {
         let command = self.command_line();
+        self.fold_sv_counts();
         let untracked = self.site_figures(true);
         if let Some(i) = self.tables.files.iter().position(|f| f.name == "-e") {
             self.tables.set_source(i as u32, command::one_liner_source(&command));
