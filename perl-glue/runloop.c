@@ -117,56 +117,15 @@ uint32_t memprof_entry_memo_slot(uint8_t shift, uint32_t node, uint32_t file, ui
 #define MEMPROF_CXP_TRY 0
 #endif
 
-/* A change of the innermost frame resolved against the recorder's shadow
- * stack without calling it: a return to a frame the shadow holds, or a
- * call of the same sub from the same place as its caller's last call.
- * Frames can only leave perl's context stack at a boundary we see (a
- * return restores the caller's PL_curcop), so the shadow below the change
- * is still right.  Returns 0 for anything else (evals, compile time, sort
- * and DESTROY runlevels, a first call), which the recorder resolves. */
-static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I32 ix, const void *cv,
-                               const void *oldcop)
+/* Push the frame at (si, ix), called from the shadow's top frame (or from
+ * the main program: memo is then the root's), as its node.  Returns 0
+ * when the recorder must resolve it: a call the memos do not know. */
+static inline int shadow_push(struct memprof_tls *t, uint32_t len, const PERL_SI *si, uint32_t level, I32 ix,
+                              const void *cv, const void *oldcop, int eval_block, struct memprof_child_memo *memo,
+                              uint32_t parent)
 {
     struct memprof_shadow_frame *const sh = t->shadow;
-    uint32_t len = t->shadow_len;
-    while (len > 0 && sh[len - 1].si == si && sh[len - 1].ix > ix) {
-        if (sh[len - 1].compile_time) /* the compiler resumes: the recorder knows how */
-            return 0;
-        len--;
-    }
-    if (ix < 0) {
-        if (len != 0 || si->si_prev != NULL || t->shadow_fast != MEMPROF_SHADOW_ALL)
-            return 0;
-        t->shadow_len = 0;
-        t->cur_node = t->main_node;
-        return 1;
-    }
     const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
-    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == ix) {
-        const struct memprof_shadow_frame *const top = &sh[len - 1];
-        if (top->ctype != cx->cx_type || top->cv != cv || top->oldcop != oldcop)
-            return 0;
-        t->shadow_len = len;
-        t->cur_node = top->node;
-        return 1;
-    }
-    const int eval_block = CxTYPE(cx) == CXt_EVAL && (cx->cx_type & (MEMPROF_CXP_EVALBLOCK | MEMPROF_CXP_TRY));
-    if (!eval_block && (CxTYPE(cx) != CXt_SUB || (cx->cx_type & (CXp_SUB_RE | CXp_SUB_RE_FAKE))))
-        return 0;
-    const I32 caller = eval_block ? cx->blk_eval.old_cxsubix : cx->blk_sub.old_cxsubix;
-    struct memprof_child_memo *memo;
-    uint32_t level, parent;
-    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == caller) {
-        memo = &sh[len - 1].memo;
-        level = sh[len - 1].level;
-        parent = sh[len - 1].node;
-    } else if (len == 0 && caller < 0 && si->si_prev == NULL) {
-        memo = &t->root_memo;
-        level = 0;
-        parent = t->main_node;
-    } else {
-        return 0;
-    }
     if (len >= t->shadow_cap)
         return 0;
     uint32_t node = parent;
@@ -202,6 +161,128 @@ static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I
     t->shadow_len = len + 1;
     t->cur_node = node;
     return 1;
+}
+
+/* Whether the context at (si, ix) is a frame the runloop may push: a sub
+ * (not a regex code block's) or an eval {} or try block (*eval_block). */
+static inline int shadow_pushable(const PERL_CONTEXT *cx, int *eval_block)
+{
+    *eval_block = CxTYPE(cx) == CXt_EVAL && (cx->cx_type & (MEMPROF_CXP_EVALBLOCK | MEMPROF_CXP_TRY));
+    return *eval_block || (CxTYPE(cx) == CXt_SUB && !(cx->cx_type & (CXp_SUB_RE | CXp_SUB_RE_FAKE)));
+}
+
+/* memprof_shadow_step across stackinfos.  The frames of a sort sub, a
+ * MULTICALL block (List::Util's first and any), DESTROY, tie and overload
+ * methods run on a stackinfo of their own, whose bottom frame's caller is
+ * the innermost frame of the stackinfo below (as the recorder's walk
+ * links them); a sort block has no frame and runs in that one.  Frames of
+ * a stackinfo since popped are deeper than the current one's. */
+static int memprof_shadow_step_outer(pTHX_ struct memprof_tls *t, const PERL_SI *si, I32 ix, const void *cv,
+                                     const void *oldcop)
+{
+    const struct memprof_shadow_frame *const sh = t->shadow;
+    uint32_t len = t->shadow_len;
+    uint32_t level = 0; /* the stackinfo's depth, as the shadow counts it */
+    for (const PERL_SI *s = si->si_prev; s != NULL; s = s->si_prev)
+        level++;
+    if (ix < 0 && si->si_prev != NULL) {
+        do {
+            si = si->si_prev;
+            level--;
+            ix = memprof_cxsubix(si);
+        } while (ix < 0 && si->si_prev != NULL);
+        if (ix >= 0) {
+            const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
+            cv = CxTYPE(cx) == CXt_EVAL ? (const void *)cx->blk_eval.cv : (const void *)cx->blk_sub.cv;
+            oldcop = cx->blk_oldcop;
+        }
+    }
+    while (len > 0 && (sh[len - 1].level > level || (sh[len - 1].level == level && sh[len - 1].ix > ix))) {
+        if (sh[len - 1].compile_time)
+            return 0;
+        len--;
+    }
+    if (ix < 0) {
+        if (len != 0 || t->shadow_fast != MEMPROF_SHADOW_ALL)
+            return 0;
+        t->shadow_len = 0;
+        t->cur_node = t->main_node;
+        return 1;
+    }
+    const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
+    if (len > 0 && sh[len - 1].si == si && sh[len - 1].level == level && sh[len - 1].ix == ix) {
+        const struct memprof_shadow_frame *const top = &sh[len - 1];
+        if (top->ctype != cx->cx_type || top->cv != cv || top->oldcop != oldcop)
+            return 0;
+        t->shadow_len = len;
+        t->cur_node = top->node;
+        return 1;
+    }
+    int eval_block;
+    if (!shadow_pushable(cx, &eval_block))
+        return 0;
+    const PERL_SI *caller_si = si;
+    uint32_t caller_level = level;
+    I32 caller = eval_block ? cx->blk_eval.old_cxsubix : cx->blk_sub.old_cxsubix;
+    while (caller < 0 && caller_si->si_prev != NULL) {
+        caller_si = caller_si->si_prev;
+        caller_level--;
+        caller = memprof_cxsubix(caller_si);
+    }
+    if (len > 0 && sh[len - 1].si == caller_si && sh[len - 1].level == caller_level && sh[len - 1].ix == caller)
+        return shadow_push(t, len, si, level, ix, cv, oldcop, eval_block, &t->shadow[len - 1].memo,
+                           sh[len - 1].node);
+    if (len == 0 && caller < 0)
+        return shadow_push(t, len, si, level, ix, cv, oldcop, eval_block, &t->root_memo, t->main_node);
+    return 0;
+}
+
+/* A change of the innermost frame resolved against the recorder's shadow
+ * stack without calling it: a return to a frame the shadow holds, or a
+ * call of the same sub from the same place as its caller's last call.
+ * Frames can only leave perl's context stack at a boundary we see (a
+ * return restores the caller's PL_curcop), so the shadow below the change
+ * is still right.  What crosses stackinfos goes to the outer step; returns
+ * 0 for anything else (evals, compile time, a first call), which the
+ * recorder resolves. */
+static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I32 ix, const void *cv,
+                               const void *oldcop)
+{
+    struct memprof_shadow_frame *const sh = t->shadow;
+    uint32_t len = t->shadow_len;
+    while (len > 0 && sh[len - 1].si == si && sh[len - 1].ix > ix) {
+        if (sh[len - 1].compile_time) /* the compiler resumes: the recorder knows how */
+            return 0;
+        len--;
+    }
+    if (ix < 0) {
+        if (len != 0 || si->si_prev != NULL)
+            return memprof_shadow_step_outer(aTHX_ t, si, ix, cv, oldcop);
+        if (t->shadow_fast != MEMPROF_SHADOW_ALL)
+            return 0;
+        t->shadow_len = 0;
+        t->cur_node = t->main_node;
+        return 1;
+    }
+    const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
+    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == ix) {
+        const struct memprof_shadow_frame *const top = &sh[len - 1];
+        if (top->ctype != cx->cx_type || top->cv != cv || top->oldcop != oldcop)
+            return 0;
+        t->shadow_len = len;
+        t->cur_node = top->node;
+        return 1;
+    }
+    int eval_block;
+    if (!shadow_pushable(cx, &eval_block))
+        return 0;
+    const I32 caller = eval_block ? cx->blk_eval.old_cxsubix : cx->blk_sub.old_cxsubix;
+    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == caller)
+        return shadow_push(t, len, si, sh[len - 1].level, ix, cv, oldcop, eval_block, &sh[len - 1].memo,
+                           sh[len - 1].node);
+    if (len == 0 && caller < 0 && si->si_prev == NULL)
+        return shadow_push(t, len, si, 0, ix, cv, oldcop, eval_block, &t->root_memo, t->main_node);
+    return memprof_shadow_step_outer(aTHX_ t, si, ix, cv, oldcop);
 }
 #else
 /* Without si_cxsubix the caller's index is a search away: the recorder

@@ -56,6 +56,18 @@ fmt_field()
 .
 write;
 for (1) { { push @keep, 'm' x ( $n << 20 ); } }    #L main-blocks
+BEGIN { require List::Util; List::Util->import('first') }
+our $round = 0;
+my ( $warm_c, $warm_l ) = ( 0, 0 );
+sub by_len { push @keep, 'w' x ( $n << 20 ) if $round == 15 && !$warm_c++; $a <=> $b }    #L sort-sub-warm
+sub sort_warm {
+    my @s = sort by_len 3, 1, 2;
+    push @keep, 'a' x ( $n << 20 ) if $round == 15;    #L after-sort-warm
+}
+sub first_warm { my $f = first { push @keep, 'l' x ( $n << 20 ) if $round == 15 && !$warm_l++; $_ > 1 } 1, 2, 3; }    #L first-warm
+sub Warm::DESTROY { push @keep, 'v' x ( $n << 20 ) if $round == 15 }    #L destroy-warm
+sub drop_warm { my $o = bless {}, 'Warm'; undef $o; push @keep, 'u' x ( $n << 20 ) if $round == 15; }    #L after-destroy-warm
+for ( 1 .. 20 ) { $round = $_; sort_warm(); first_warm(); drop_warm(); }
 TRY
 PERL
 
@@ -95,6 +107,14 @@ my %expect = (
     'tie'          => 'main;main::read_tied;Tied::FETCH',
     'format'       => 'main;format main::STDOUT;main::fmt_field',
     'main-blocks'  => 'main',
+    # Called again and again, so that the runloop resolves them from its
+    # memos rather than the recorder: frames of a stackinfo of their own,
+    # and the caller's after they return.
+    'sort-sub-warm'      => 'main;main::sort_warm;main::by_len',
+    'after-sort-warm'    => 'main;main::sort_warm',
+    'first-warm'         => 'main;main::first_warm;main::__ANON__[t.pl:FIRST]',
+    'destroy-warm'       => 'main;main::drop_warm;Warm::DESTROY',
+    'after-destroy-warm' => 'main;main::drop_warm',
     $has_try ? ( 'try' => 'main;main::in_try' ) : (),
 );
 
@@ -116,6 +136,8 @@ for my $file ( [ 't.pl', $script ], [ 'Frames_Req.pm', $req ] ) {
     }
 }
 is_deeply( [ sort keys %line_of ], [ sort keys %expect ], 'every case is marked once' );
+# A block given to List::Util's first runs as an anonymous sub, named by its line.
+$expect{'first-warm'} =~ s/FIRST/$line_of{'first-warm'}[1]/;
 # A string eval's statements are in a file of its own, named after its caller.
 $line_of{'string-eval'} = [ '(eval 1)[t.pl:13]', 1 ];
 
