@@ -109,8 +109,9 @@ struct memprof_child_memo {
 };
 
 /* The recorder's nodes by (parent node, caller's COP, CV, first op), as a
- * direct-mapped cache the runloop looks in when a frame's last child was
- * another (a constructor calling one accessor after another). */
+ * two-way cache the runloop looks in when a frame's last child was another
+ * (a constructor calling one accessor after another): a call's two slots
+ * are a pair, the latest first. */
 struct memprof_node_memo {
     uint32_t parent;
     struct memprof_child_memo child;

@@ -82,14 +82,22 @@ static inline int memprof_ours(pTHX_ const struct memprof_tls *t)
     return t->recorder != NULL && t->interp == MP_INTERP;
 }
 
-/* The node memo's slot for a call (the recorder fills it:
- * memprof_node_memo_slot): the top bits of a Fibonacci hash, as many as
- * the memo's size has (64 - shift). */
+/* The node memo's first slot for a call (the recorder fills it:
+ * memprof_node_memo_slot; the second is its neighbour, slot ^ 1): the top
+ * bits of a Fibonacci hash, as many as the memo's size has (64 - shift). */
 static inline uint32_t node_memo_index(uint8_t shift, uint32_t parent, const void *oldcop, const void *cv)
 {
     const uint64_t h = ((uint64_t)(uintptr_t)oldcop ^ ((uint64_t)(uintptr_t)cv << 7) ^ parent)
                        * UINT64_C(0x9E3779B97F4A7C15);
     return (uint32_t)(h >> shift);
+}
+
+/* Whether a node memo slot holds this call. */
+static inline int node_memo_is(const struct memprof_node_memo *nm, uint32_t parent, const void *oldcop, const void *cv,
+                               const void *start, uint64_t generation)
+{
+    return nm->child.valid && nm->parent == parent && nm->child.oldcop == oldcop && nm->child.cv == cv
+           && nm->child.start == start && nm->child.generation == generation;
 }
 
 uint32_t memprof_node_memo_slot(uint8_t shift, uint32_t parent, const void *oldcop, const void *cv)
@@ -133,12 +141,17 @@ static inline int shadow_push(struct memprof_tls *t, uint32_t len, const PERL_SI
         const void *const start = (const void *)CvSTART((const CV *)cv);
         if (!memo->valid || memo->oldcop != oldcop || memo->cv != cv || memo->start != start
             || memo->generation != t->cop_generation) {
-            /* Not the last child: maybe one the recorder resolved before. */
-            const struct memprof_node_memo *const nm =
-                t->node_memo ? &t->node_memo[node_memo_index(t->node_memo_shift, parent, oldcop, cv)] : NULL;
-            if (nm == NULL || !nm->child.valid || nm->parent != parent || nm->child.oldcop != oldcop
-                || nm->child.cv != cv || nm->child.start != start || nm->child.generation != t->cop_generation)
+            /* Not the last child: maybe one the recorder resolved before,
+             * in either of its call's two slots. */
+            if (t->node_memo == NULL)
                 return 0;
+            const uint32_t slot = node_memo_index(t->node_memo_shift, parent, oldcop, cv);
+            const struct memprof_node_memo *nm = &t->node_memo[slot];
+            if (!node_memo_is(nm, parent, oldcop, cv, start, t->cop_generation)) {
+                nm = &t->node_memo[slot ^ 1];
+                if (!node_memo_is(nm, parent, oldcop, cv, start, t->cop_generation))
+                    return 0;
+            }
             *memo = nm->child;
         }
         if (memo->compile_time)

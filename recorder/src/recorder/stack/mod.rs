@@ -390,6 +390,14 @@ impl Recorder {
                 // SAFETY: a pure function of its arguments.
                 let slot =
                     unsafe { perl::memprof_node_memo_slot(t.node_memo_shift, parent, real.oldcop, real.cv) } as usize;
+                // The latest first: what was there moves to the pair's other
+                // slot, unless it was this call's older entry.
+                let first = stack.node_memo[slot];
+                let same_call = first.parent == parent
+                    && (first.child.oldcop, first.child.cv, first.child.start) == (m.oldcop, m.cv, m.start);
+                if first.child.valid != 0 && !same_call {
+                    stack.node_memo[slot ^ 1] = first;
+                }
                 stack.node_memo[slot] = perl::memprof_node_memo { parent, child: m };
             }
         };
