@@ -128,7 +128,7 @@ uint32_t memprof_entry_memo_slot(uint8_t shift, uint32_t node, uint32_t file, ui
 /* Push the frame at (si, ix), called from the shadow's top frame (or from
  * the main program: memo is then the root's), as its node.  Returns 0
  * when the recorder must resolve it: a call the memos do not know. */
-static inline int shadow_push(struct memprof_tls *t, uint32_t len, const PERL_SI *si, uint32_t level, I32 ix,
+static inline __attribute__((always_inline)) int shadow_push(struct memprof_tls *t, uint32_t len, const PERL_SI *si, uint32_t level, I32 ix,
                               const void *cv, const void *oldcop, int eval_block, struct memprof_child_memo *memo,
                               uint32_t parent)
 {
