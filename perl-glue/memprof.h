@@ -229,9 +229,15 @@ struct memprof_tls {
     uint8_t credit_fast;
     uint32_t tick_countdown;
     /* A new peak the runloop noted (peak_noted): `live` then, the entry
-     * and the time (CLOCK_MONOTONIC, ns), for the recorder to take. */
+     * and the time (CLOCK_MONOTONIC, ns), for the recorder to take.  At a
+     * place the entry memo does not know (peak_entry MEMPROF_UNRESOLVED:
+     * a line the compiler is reading) the place, for the recorder to find
+     * or make its entry. */
     uint8_t peak_noted;
     uint32_t peak_entry;
+    uint32_t peak_node;
+    uint32_t peak_file;
+    uint32_t peak_line;
     int64_t peak_live;
     uint64_t peak_ns;
     /* 2^(64 - entry_memo_shift) slots while profiling runs, else NULL. */

@@ -314,15 +314,14 @@ static inline int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI
 
 /* Log what moved since the last credit as one record for the current
  * location, without calling the recorder; returns 0 when the recorder
- * must take it itself: the timeline's turn, a new peak at a place the
- * memo does not know, and what happens while threads share the tables
- * (their merge reads the figures from another thread). */
+ * must take it itself: the timeline's turn, and what happens while
+ * threads share the tables (their merge reads the figures from another
+ * thread). */
 static inline __attribute__((always_inline)) int log_credit(struct memprof_tls *t, int64_t sv_count)
 {
     const uint32_t entry = t->cur_site < MEMPROF_NO_SITE ? t->cur_site : memprof_entry_memo_find(t);
     if (t->credit_log == NULL || t->credit_log_len >= MEMPROF_CREDIT_LOG_SIZE || !t->credit_fast
-        || t->tick_countdown == 0 || (t->peak > t->snap_peak && entry == MEMPROF_UNRESOLVED)
-        || __atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED))
+        || t->tick_countdown == 0 || __atomic_load_n(&memprof_sites_shared, __ATOMIC_RELAXED))
         return 0;
     struct memprof_credit *r = &t->credit_log[t->credit_log_len++];
     r->node = t->cur_node;
@@ -341,12 +340,15 @@ static inline __attribute__((always_inline)) int log_credit(struct memprof_tls *
     t->snap_free_count = t->free_count;
     t->tick_countdown--;
     if (t->peak > t->snap_peak) {
-        /* A new peak, at a known entry: noted for the recorder. */
+        /* A new peak: noted for the recorder. */
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         t->snap_peak = t->peak;
         t->peak_live = t->peak;
         t->peak_entry = entry;
+        t->peak_node = t->cur_node;
+        t->peak_file = t->cur_file;
+        t->peak_line = t->cur_line;
         t->peak_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
         t->peak_noted = 1;
     }

@@ -413,8 +413,13 @@ impl Recorder {
         unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
         let now_ns = now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64;
         let ago = now_ns.saturating_sub(t.peak_ns) as f64 / 1e9;
-        self.peak = Peak { bytes: t.peak_live - self.start_live, entry: t.peak_entry };
-        self.timeline.peak_at((self.timeline.now() - ago).max(0.0), self.peak.bytes, t.peak_entry);
+        let entry = if t.peak_entry == perl::MEMPROF_UNRESOLVED {
+            self.running_entry(t, t.peak_node, t.peak_file, t.peak_line)
+        } else {
+            t.peak_entry
+        };
+        self.peak = Peak { bytes: t.peak_live - self.start_live, entry };
+        self.timeline.peak_at((self.timeline.now() - ago).max(0.0), self.peak.bytes, entry);
     }
 
     /// Add up what the runloop logged (see memprof_sv_record, memprof_credit).
