@@ -176,6 +176,20 @@ static inline __attribute__((always_inline)) int shadow_push(struct memprof_tls 
     return 1;
 }
 
+/* Back in the frame at the top of the first len of the shadow, if it is
+ * the one there (the same kind of context, sub and call site). */
+static inline __attribute__((always_inline)) int shadow_resume(struct memprof_tls *t, uint32_t len,
+                                                               const PERL_CONTEXT *cx, const void *cv,
+                                                               const void *oldcop)
+{
+    const struct memprof_shadow_frame *const top = &t->shadow[len - 1];
+    if (top->ctype != cx->cx_type || top->cv != cv || top->oldcop != oldcop)
+        return 0;
+    t->shadow_len = len;
+    t->cur_node = top->node;
+    return 1;
+}
+
 /* Whether the context at (si, ix) is a frame the runloop may push: a sub
  * (not a regex code block's) or an eval {} or try block (*eval_block). */
 static inline int shadow_pushable(const PERL_CONTEXT *cx, int *eval_block)
@@ -223,14 +237,8 @@ static int memprof_shadow_step_outer(pTHX_ struct memprof_tls *t, const PERL_SI 
         return 1;
     }
     const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
-    if (len > 0 && sh[len - 1].si == si && sh[len - 1].level == level && sh[len - 1].ix == ix) {
-        const struct memprof_shadow_frame *const top = &sh[len - 1];
-        if (top->ctype != cx->cx_type || top->cv != cv || top->oldcop != oldcop)
-            return 0;
-        t->shadow_len = len;
-        t->cur_node = top->node;
-        return 1;
-    }
+    if (len > 0 && sh[len - 1].si == si && sh[len - 1].level == level && sh[len - 1].ix == ix)
+        return shadow_resume(t, len, cx, cv, oldcop);
     int eval_block;
     if (!shadow_pushable(cx, &eval_block))
         return 0;
@@ -278,14 +286,8 @@ static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I
         return 1;
     }
     const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
-    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == ix) {
-        const struct memprof_shadow_frame *const top = &sh[len - 1];
-        if (top->ctype != cx->cx_type || top->cv != cv || top->oldcop != oldcop)
-            return 0;
-        t->shadow_len = len;
-        t->cur_node = top->node;
-        return 1;
-    }
+    if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == ix)
+        return shadow_resume(t, len, cx, cv, oldcop);
     int eval_block;
     if (!shadow_pushable(cx, &eval_block))
         return 0;
