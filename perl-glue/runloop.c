@@ -76,6 +76,12 @@ static inline I32 memprof_cxsubix(const PERL_SI *si)
 #endif
 }
 
+/* The CV of a sub-like context: its sub's or format's, or its eval's. */
+static inline const void *frame_cv(const PERL_CONTEXT *cx)
+{
+    return CxTYPE(cx) == CXt_EVAL ? (const void *)cx->blk_eval.cv : (const void *)cx->blk_sub.cv;
+}
+
 /* Whether this thread's recorder profiles the running interpreter. */
 static inline int memprof_ours(pTHX_ const struct memprof_tls *t)
 {
@@ -128,9 +134,10 @@ uint32_t memprof_entry_memo_slot(uint8_t shift, uint32_t node, uint32_t file, ui
 /* Push the frame at (si, ix), called from the shadow's top frame (or from
  * the main program: memo is then the root's), as its node.  Returns 0
  * when the recorder must resolve it: a call the memos do not know. */
-static inline __attribute__((always_inline)) int shadow_push(struct memprof_tls *t, uint32_t len, const PERL_SI *si, uint32_t level, I32 ix,
-                              const void *cv, const void *oldcop, int eval_block, struct memprof_child_memo *memo,
-                              uint32_t parent)
+static inline __attribute__((always_inline)) int shadow_push(struct memprof_tls *t, uint32_t len,
+                                                             const PERL_SI *si, uint32_t level, I32 ix,
+                                                             const void *cv, const void *oldcop, int eval_block,
+                                                             struct memprof_child_memo *memo, uint32_t parent)
 {
     struct memprof_shadow_frame *const sh = t->shadow;
     const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
@@ -191,11 +198,24 @@ static inline __attribute__((always_inline)) int shadow_resume(struct memprof_tl
 }
 
 /* Whether the context at (si, ix) is a frame the runloop may push: a sub
- * (not a regex code block's) or an eval {} or try block (*eval_block). */
-static inline int shadow_pushable(const PERL_CONTEXT *cx, int *eval_block)
+ * (not a regex code block's) or an eval {} or try block (*eval_block);
+ * *caller is the sub-like context below it on its stackinfo, or -1. */
+static inline int shadow_pushable(const PERL_CONTEXT *cx, int *eval_block, I32 *caller)
 {
     *eval_block = CxTYPE(cx) == CXt_EVAL && (cx->cx_type & (MEMPROF_CXP_EVALBLOCK | MEMPROF_CXP_TRY));
+    *caller = *eval_block ? cx->blk_eval.old_cxsubix : cx->blk_sub.old_cxsubix;
     return *eval_block || (CxTYPE(cx) == CXt_SUB && !(cx->cx_type & (CXp_SUB_RE | CXp_SUB_RE_FAKE)));
+}
+
+/* Back at the main program's top level, if the shadow holds nothing more
+ * (the first len frames are all that is left) and the runloop may say so. */
+static inline __attribute__((always_inline)) int shadow_to_main(struct memprof_tls *t, uint32_t len)
+{
+    if (len != 0 || t->shadow_fast != MEMPROF_SHADOW_ALL)
+        return 0;
+    t->shadow_len = 0;
+    t->cur_node = t->main_node;
+    return 1;
 }
 
 /* memprof_shadow_step across stackinfos.  The frames of a sort sub, a
@@ -220,7 +240,7 @@ static int memprof_shadow_step_outer(pTHX_ struct memprof_tls *t, const PERL_SI 
         } while (ix < 0 && si->si_prev != NULL);
         if (ix >= 0) {
             const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
-            cv = CxTYPE(cx) == CXt_EVAL ? (const void *)cx->blk_eval.cv : (const void *)cx->blk_sub.cv;
+            cv = frame_cv(cx);
             oldcop = cx->blk_oldcop;
         }
     }
@@ -229,22 +249,17 @@ static int memprof_shadow_step_outer(pTHX_ struct memprof_tls *t, const PERL_SI 
             return 0;
         len--;
     }
-    if (ix < 0) {
-        if (len != 0 || t->shadow_fast != MEMPROF_SHADOW_ALL)
-            return 0;
-        t->shadow_len = 0;
-        t->cur_node = t->main_node;
-        return 1;
-    }
+    if (ix < 0)
+        return shadow_to_main(t, len);
     const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
     if (len > 0 && sh[len - 1].si == si && sh[len - 1].level == level && sh[len - 1].ix == ix)
         return shadow_resume(t, len, cx, cv, oldcop);
     int eval_block;
-    if (!shadow_pushable(cx, &eval_block))
+    I32 caller;
+    if (!shadow_pushable(cx, &eval_block, &caller))
         return 0;
     const PERL_SI *caller_si = si;
     uint32_t caller_level = level;
-    I32 caller = eval_block ? cx->blk_eval.old_cxsubix : cx->blk_sub.old_cxsubix;
     while (caller < 0 && caller_si->si_prev != NULL) {
         caller_si = caller_si->si_prev;
         caller_level--;
@@ -279,19 +294,15 @@ static int memprof_shadow_step(pTHX_ struct memprof_tls *t, const PERL_SI *si, I
     if (ix < 0) {
         if (len != 0 || si->si_prev != NULL)
             return memprof_shadow_step_outer(aTHX_ t, si, ix, cv, oldcop);
-        if (t->shadow_fast != MEMPROF_SHADOW_ALL)
-            return 0;
-        t->shadow_len = 0;
-        t->cur_node = t->main_node;
-        return 1;
+        return shadow_to_main(t, 0);
     }
     const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
     if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == ix)
         return shadow_resume(t, len, cx, cv, oldcop);
     int eval_block;
-    if (!shadow_pushable(cx, &eval_block))
+    I32 caller;
+    if (!shadow_pushable(cx, &eval_block, &caller))
         return 0;
-    const I32 caller = eval_block ? cx->blk_eval.old_cxsubix : cx->blk_sub.old_cxsubix;
     if (len > 0 && sh[len - 1].si == si && sh[len - 1].ix == caller)
         return shadow_push(t, len, si, sh[len - 1].level, ix, cv, oldcop, eval_block, &sh[len - 1].memo,
                            sh[len - 1].node);
@@ -416,7 +427,7 @@ static void memprof_boundary(pTHX_ struct memprof_tls *t)
     int resolved = compiling;
     if (ix >= 0) {
         const PERL_CONTEXT *const cx = &si->si_cxstack[ix];
-        cv = CxTYPE(cx) == CXt_EVAL ? (const void *)cx->blk_eval.cv : (const void *)cx->blk_sub.cv;
+        cv = frame_cv(cx);
         oldcop = cx->blk_oldcop;
     }
     struct memprof_identity *const id = &t->id;
